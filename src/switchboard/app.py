@@ -1,0 +1,86 @@
+"""FastAPI app factory and lifespan: database, worker, routers, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from switchboard.config import Settings, get_settings
+from switchboard.crm.endpoints import router as crm_router
+from switchboard.kit.db import Database
+from switchboard.kit.errors import install_error_handler
+from switchboard.kit.jobs import Worker
+from switchboard.kit.metrics import install_metrics
+from switchboard.tasks.endpoints import router as tasks_router
+from switchboard.tenancy.endpoints import router as auth_router
+from switchboard.timeline.endpoints import router as timeline_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """`db` is passed by tests (bound to a rolled-back transaction); otherwise built here."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_db = db is None
+        app.state.db = db or Database.from_url(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+        )
+        worker_task = None
+        if settings.run_worker:
+            worker = Worker(
+                app.state.db,
+                poll_seconds=settings.worker_poll_seconds,
+                concurrency=settings.worker_concurrency,
+            )
+            worker_task = asyncio.create_task(worker.run_forever(), name="switchboard-worker")
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=5)
+            if owns_db:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Switchboard",
+        summary="Communications and operations hub for home-services sales teams",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if db is not None:
+        app.state.db = db
+    install_error_handler(app)
+    install_metrics(app)
+    for router in (auth_router, crm_router, timeline_router, tasks_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.db.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # the point is to report any failure, not to raise it
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    return app

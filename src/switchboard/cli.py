@@ -1,0 +1,189 @@
+"""The `switchboard` command: demo, serve, worker, db, seed, user."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+
+from switchboard.config import Settings, get_settings
+from switchboard.kit import migrate
+from switchboard.kit.db import Database
+from switchboard.kit.jobs import Worker
+
+app = typer.Typer(help="Switchboard: communications and operations hub.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
+    settings = settings or get_settings()
+
+    async def main() -> T:
+        db = Database.from_url(settings.database_url)
+        try:
+            return await factory(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _prepare_sqlite(settings: Settings) -> None:
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    settings = get_settings()
+    _prepare_sqlite(settings)
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = "base") -> None:
+    """Revert migrations down to REVISION (default: an empty database)."""
+    migrate.downgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo companies.")] = False,
+) -> None:
+    """Load demo data; a second run adds nothing and says so."""
+    if not demo:
+        typer.echo("nothing to seed: pass --demo", err=True)
+        raise typer.Exit(2)
+    from switchboard.demo.seed import seed_demo
+
+    async def go(db: Database) -> str:
+        async with db.transaction() as session:
+            report = await seed_demo(session)
+        return report.summary()
+
+    typer.echo(_run(go))
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    role: Annotated[str, typer.Option(help="csr, rep, manager or admin.")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password.")
+    ],
+) -> None:
+    """Create a staff user in a tenant."""
+    from pydantic import ValidationError
+
+    from switchboard.kit.errors import SwitchboardError
+    from switchboard.tenancy.repository import tenant_by_slug
+    from switchboard.tenancy.schemas import UserCreate
+    from switchboard.tenancy.service import create_user
+
+    try:
+        data = UserCreate.model_validate(
+            {"email": email, "name": name, "role": role, "password": password}
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+    async def go(db: Database) -> str:
+        async with db.transaction() as session:
+            found = await tenant_by_slug(session, tenant)
+            if found is None:
+                raise SwitchboardError(f"no tenant with slug {tenant!r}")
+            user = await create_user(session, found, data)
+            return f"created {user.role} {user.email} ({user.id}) in {found.name}"
+
+    try:
+        typer.echo(_run(go))
+    except SwitchboardError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Serve the API (and, unless SWITCHBOARD_RUN_WORKER=false, the job worker)."""
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    from switchboard.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run a job worker process (scale out beside API processes run with RUN_WORKER=false)."""
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+
+    async def go(db: Database) -> None:
+        await Worker(
+            db, poll_seconds=settings.worker_poll_seconds, concurrency=settings.worker_concurrency
+        ).run_forever()
+
+    _run(go, settings)
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Migrate, load the demo data if the database is empty, print the logins and serve."""
+    os.environ.setdefault("SWITCHBOARD_DEMO", "true")
+    get_settings.cache_clear()
+    settings = get_settings()
+    _prepare_sqlite(settings)
+    migrate.upgrade(settings.database_url)
+    from switchboard.demo.seed import DEMO_LOGINS, database_is_empty, seed_demo
+
+    async def go(db: Database) -> str:
+        async with db.transaction() as session:
+            if not await database_is_empty(session):
+                return "demo data already loaded"
+            return (await seed_demo(session)).summary()
+
+    typer.echo(_run(go, settings))
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"\nSwitchboard demo on http://{bind_host}:{bind_port}  (API docs: /docs)")
+    typer.echo("Logins (password 'demo'):")
+    for email, role in DEMO_LOGINS:
+        typer.echo(f"  {email:<24} {role}")
+    typer.echo(f"Twilio webhook signing token: {settings.twilio_auth_token}\n")
+    serve(host=bind_host, port=bind_port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

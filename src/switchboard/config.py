@@ -1,0 +1,77 @@
+"""One Settings object for the whole service, read from SWITCHBOARD_* variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET_KEY = "demo-secret-key-change-me-in-production-0123456789"
+DEMO_TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHBOARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    demo: bool = Field(False, description="Demo mode: embedded defaults and the demo secret.")
+    database_url: str = "sqlite+aiosqlite:///var/switchboard.db"
+    database_echo: bool = False
+    database_pool_size: int = 10
+    redis_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEMO_SECRET_KEY
+    access_token_minutes: int = 12 * 60
+    log_level: str = "INFO"
+
+    run_worker: bool = Field(True, description="Run the job worker inside the API process.")
+    worker_poll_seconds: float = 1.0
+    worker_concurrency: int = 4
+
+    session_gap_seconds: int = 300
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str = DEMO_TWILIO_AUTH_TOKEN
+    twilio_api_base_url: str | None = None
+    sms_sender: Literal["auto", "simulated", "twilio"] = "auto"
+
+    llm_provider: Literal["builtin", "openai"] = "builtin"
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 30.0
+    openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
+
+    chat_rate_limit_per_minute: int = 30
+
+    @model_validator(mode="after")
+    def _refuse_demo_secret_outside_demo(self) -> Settings:
+        if not self.demo and self.secret_key == DEMO_SECRET_KEY:
+            raise ValueError(
+                "SWITCHBOARD_SECRET_KEY is the public demo key; set a secret of your own "
+                "(or SWITCHBOARD_DEMO=true for a demo)"
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[1] if "///" in self.database_url else ""
+        return None if path in ("", ":memory:") else Path(path)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

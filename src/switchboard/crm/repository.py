@@ -1,0 +1,153 @@
+"""Every CRM query, tenant-scoped through the base repository and role-scoped through
+`visible_to`: a rep sees only what is assigned to them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+
+from switchboard.crm.models import (
+    Appointment,
+    Call,
+    ContactCard,
+    ContactPhone,
+    Lead,
+    RecordingSession,
+    RepShift,
+)
+from switchboard.kit.repository import Repository
+from switchboard.tenancy.models import Role, User
+
+
+class ContactRepository(Repository[ContactCard]):
+    model = ContactCard
+    kind = "contact"
+
+    def select(self) -> Select[tuple[ContactCard]]:
+        return super().select().options(selectinload(ContactCard.phones))
+
+    def visible_to(
+        self, stmt: Select[tuple[ContactCard]], user: User
+    ) -> Select[tuple[ContactCard]]:
+        if user.role != Role.rep:
+            return stmt
+        assigned_lead = exists().where(
+            Lead.contact_id == ContactCard.id, Lead.assigned_rep_id == user.id
+        )
+        assigned_appointment = exists().where(
+            Appointment.contact_id == ContactCard.id, Appointment.rep_id == user.id
+        )
+        return stmt.where(or_(assigned_lead, assigned_appointment))
+
+    def search(self, stmt: Select[tuple[ContactCard]], q: str) -> Select[tuple[ContactCard]]:
+        term = f"%{q.strip().lower()}%"
+        full_name = func.lower(
+            func.coalesce(ContactCard.first_name, "")
+            + " "
+            + func.coalesce(ContactCard.last_name, "")
+        )
+        conditions: list[Any] = [
+            full_name.like(term),
+            func.lower(func.coalesce(ContactCard.company, "")).like(term),
+            func.lower(func.coalesce(ContactCard.email, "")).like(term),
+        ]
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 3:
+            conditions.append(
+                exists().where(
+                    ContactPhone.contact_id == ContactCard.id,
+                    ContactPhone.number.like(f"%{digits}%"),
+                )
+            )
+        return stmt.where(or_(*conditions))
+
+    async def by_phone(self, number: str) -> ContactCard | None:
+        stmt = (
+            self.select()
+            .join(ContactPhone, ContactPhone.contact_id == ContactCard.id)
+            .where(ContactPhone.tenant_id == self.tenant_id, ContactPhone.number == number)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def phone_owner(self, number: str) -> uuid.UUID | None:
+        stmt = select(ContactPhone.contact_id).where(
+            ContactPhone.tenant_id == self.tenant_id, ContactPhone.number == number
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+
+class LeadRepository(Repository[Lead]):
+    model = Lead
+    kind = "lead"
+
+    def visible_to(self, stmt: Select[tuple[Lead]], user: User) -> Select[tuple[Lead]]:
+        return stmt.where(Lead.assigned_rep_id == user.id) if user.role == Role.rep else stmt
+
+
+class CallRepository(Repository[Call]):
+    model = Call
+    kind = "call"
+
+    def select(self) -> Select[tuple[Call]]:
+        return super().select().options(selectinload(Call.transcript), selectinload(Call.analysis))
+
+    def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
+        return [Call.started_at, Call.id]
+
+    def visible_to(self, stmt: Select[tuple[Call]], user: User) -> Select[tuple[Call]]:
+        return stmt.where(Call.handled_by_user_id == user.id) if user.role == Role.rep else stmt
+
+    async def by_provider_id(self, provider: str, provider_call_id: str) -> Call | None:
+        stmt = self.select().where(
+            Call.provider == provider, Call.provider_call_id == provider_call_id
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+
+class AppointmentRepository(Repository[Appointment]):
+    model = Appointment
+    kind = "appointment"
+
+    def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
+        return [Appointment.starts_at, Appointment.id]
+
+    def visible_to(
+        self, stmt: Select[tuple[Appointment]], user: User
+    ) -> Select[tuple[Appointment]]:
+        return stmt.where(Appointment.rep_id == user.id) if user.role == Role.rep else stmt
+
+    async def upcoming_for_contact(
+        self, contact_id: uuid.UUID, after: datetime, limit: int = 5
+    ) -> list[Appointment]:
+        stmt = (
+            self.select()
+            .where(Appointment.contact_id == contact_id, Appointment.ends_at >= after)
+            .order_by(Appointment.starts_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class RepShiftRepository(Repository[RepShift]):
+    model = RepShift
+    kind = "rep shift"
+
+    def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
+        return [RepShift.starts_at, RepShift.id]
+
+    def visible_to(self, stmt: Select[tuple[RepShift]], user: User) -> Select[tuple[RepShift]]:
+        return stmt.where(RepShift.rep_id == user.id) if user.role == Role.rep else stmt
+
+
+class RecordingSessionRepository(Repository[RecordingSession]):
+    model = RecordingSession
+    kind = "recording session"
+
+    def visible_to(
+        self, stmt: Select[tuple[RecordingSession]], user: User
+    ) -> Select[tuple[RecordingSession]]:
+        return stmt.where(RecordingSession.rep_id == user.id) if user.role == Role.rep else stmt

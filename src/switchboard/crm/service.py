@@ -1,0 +1,403 @@
+"""CRM rules: who may see and change what, links that stay inside the tenant, phone
+uniqueness, speed to lead. Services flush but never commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete
+
+from switchboard.crm.models import (
+    Appointment,
+    AppointmentStatus,
+    Call,
+    CallAnalysis,
+    CallOutcome,
+    CallTranscript,
+    ContactCard,
+    ContactPhone,
+    HandledByRole,
+    Lead,
+    LeadStatus,
+    RecordingSession,
+    RecordingStatus,
+    RepShift,
+    ShiftStatus,
+)
+from switchboard.crm.repository import (
+    AppointmentRepository,
+    CallRepository,
+    ContactRepository,
+    LeadRepository,
+    RecordingSessionRepository,
+    RepShiftRepository,
+)
+from switchboard.crm.schemas import (
+    AnalysisIn,
+    AppointmentCreate,
+    AppointmentUpdate,
+    CallCreate,
+    CallUpdate,
+    ContactCreate,
+    ContactUpdate,
+    LeadCreate,
+    LeadUpdate,
+    PhoneIn,
+    RecordingSessionCreate,
+    RecordingSessionUpdate,
+    RepShiftCreate,
+    RepShiftUpdate,
+    TranscriptIn,
+)
+from switchboard.kit.clock import utcnow
+from switchboard.kit.errors import Conflict, InvalidField
+from switchboard.kit.pagination import PageParams
+from switchboard.kit.schemas import AwareDatetime, apply_changes
+from switchboard.tenancy.models import Role
+from switchboard.tenancy.scope import ScopedService
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+@dataclass
+class ContactFilters:
+    q: str | None = None
+    tag: str | None = None
+
+
+class ContactService(ScopedService[ContactCard]):
+    repository = ContactRepository
+
+    async def list(
+        self, filters: ContactFilters, params: PageParams
+    ) -> tuple[list[ContactCard], str | None]:
+        stmt = self.visible()
+        if filters.q:
+            stmt = self.repo.search(stmt, filters.q)
+        return await self.page(stmt, params)
+
+    async def create(self, data: ContactCreate) -> ContactCard:
+        contact = self.repo.add(ContactCard(**data.model_dump(exclude={"phone", "phones"})))
+        await self.session.flush()
+        await self._set_phones(contact, data.all_phones())
+        return await self._stored(contact)
+
+    async def update(self, ident: uuid.UUID, data: ContactUpdate) -> ContactCard:
+        contact = await self.get(ident)
+        changes = data.changes()
+        phones = changes.pop("phones", None)
+        apply_changes(contact, changes)
+        if phones is not None:
+            await self._set_phones(contact, [PhoneIn(**p) for p in phones], replace=True)
+        return await self._stored(contact)
+
+    async def _set_phones(
+        self, contact: ContactCard, phones: list[PhoneIn], *, replace: bool = False
+    ) -> None:
+        numbers = [p.number for p in phones]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidField("phones", "the same number is listed twice")
+        for number in numbers:
+            owner = await self.repo.phone_owner(number)
+            if owner is not None and owner != contact.id:
+                raise Conflict(
+                    f"{number} already belongs to another contact",
+                    field="phone",
+                    contact_id=str(owner),
+                )
+        if replace:
+            await self.session.execute(
+                delete(ContactPhone).where(
+                    ContactPhone.tenant_id == contact.tenant_id,
+                    ContactPhone.contact_id == contact.id,
+                )
+            )
+            await self.session.flush()
+        for position, phone in enumerate(phones):
+            self.session.add(
+                ContactPhone(
+                    tenant_id=contact.tenant_id,
+                    contact_id=contact.id,
+                    number=phone.number,
+                    label=phone.label,
+                    is_primary=position == 0,
+                )
+            )
+
+
+# --- leads ----------------------------------------------------------------------------------
+
+
+@dataclass
+class LeadFilters:
+    status: LeadStatus | None = None
+    assigned_rep_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+
+
+class LeadService(ScopedService[Lead]):
+    repository = LeadRepository
+
+    async def list(self, filters: LeadFilters, params: PageParams) -> tuple[list[Lead], str | None]:
+        stmt = self.visible()
+        if filters.status:
+            stmt = stmt.where(Lead.status == filters.status)
+        if filters.assigned_rep_id:
+            stmt = stmt.where(Lead.assigned_rep_id == filters.assigned_rep_id)
+        if filters.contact_id:
+            stmt = stmt.where(Lead.contact_id == filters.contact_id)
+        return await self.page(stmt, params)
+
+    async def create(self, data: LeadCreate) -> Lead:
+        await ContactRepository(self.session, self.user.tenant_id).require(
+            data.contact_id, "contact_id"
+        )
+        await self.users.require_role(
+            data.assigned_rep_id, "assigned_rep_id", Role.rep, Role.manager
+        )
+        self._own_unless_staff(data.assigned_rep_id, "assigned_rep_id")
+        lead = self.repo.add(Lead(**data.model_dump()))
+        if data.status != LeadStatus.new:
+            lead.first_response_at = utcnow()
+        return await self._stored(lead)
+
+    async def update(self, ident: uuid.UUID, data: LeadUpdate) -> Lead:
+        lead = await self.get(ident)
+        changes = data.changes()
+        if "assigned_rep_id" in changes:
+            await self.users.require_role(
+                changes["assigned_rep_id"], "assigned_rep_id", Role.rep, Role.manager
+            )
+            self._own_unless_staff(changes["assigned_rep_id"], "assigned_rep_id")
+        apply_changes(lead, changes)
+        if lead.status != LeadStatus.new and lead.first_response_at is None:
+            lead.first_response_at = utcnow()
+        return await self._stored(lead)
+
+
+# --- calls ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CallFilters:
+    contact_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    outcome: CallOutcome | None = None
+    handled_by_user_id: uuid.UUID | None = None
+    handled_by_role: HandledByRole | None = None
+    started_after: AwareDatetime | None = None
+    started_before: AwareDatetime | None = None
+
+
+class CallService(ScopedService[Call]):
+    repository = CallRepository
+
+    async def list(self, filters: CallFilters, params: PageParams) -> tuple[list[Call], str | None]:
+        stmt = self.visible()
+        for column, value in (
+            (Call.contact_id, filters.contact_id),
+            (Call.lead_id, filters.lead_id),
+            (Call.outcome, filters.outcome),
+            (Call.handled_by_user_id, filters.handled_by_user_id),
+            (Call.handled_by_role, filters.handled_by_role),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if filters.started_after:
+            stmt = stmt.where(Call.started_at >= filters.started_after)
+        if filters.started_before:
+            stmt = stmt.where(Call.started_at < filters.started_before)
+        return await self.page(stmt, params)
+
+    async def _check_links(self, contact_id: Any, lead_id: Any, user_id: Any) -> None:
+        tenant = self.user.tenant_id
+        await ContactRepository(self.session, tenant).require(contact_id, "contact_id")
+        await LeadRepository(self.session, tenant).require(lead_id, "lead_id")
+        await self.users.require_role(user_id, "handled_by_user_id")
+
+    async def create(self, data: CallCreate) -> Call:
+        await self._check_links(data.contact_id, data.lead_id, data.handled_by_user_id)
+        if data.provider_call_id and await self.repo.by_provider_id(
+            data.provider, data.provider_call_id
+        ):
+            raise Conflict(f"call {data.provider_call_id} from {data.provider} is already recorded")
+        call = self.repo.add(Call(**data.model_dump(exclude={"transcript", "analysis"})))
+        await self.session.flush()
+        await self._attach(call, data.transcript, data.analysis)
+        return await self._stored(call)
+
+    async def update(self, ident: uuid.UUID, data: CallUpdate) -> Call:
+        call = await self.get(ident)
+        changes = data.changes()
+        await self._check_links(
+            changes.get("contact_id"), changes.get("lead_id"), changes.get("handled_by_user_id")
+        )
+        transcript, analysis = changes.pop("transcript", None), changes.pop("analysis", None)
+        apply_changes(call, changes)
+        await self._attach(
+            call,
+            TranscriptIn(**transcript) if transcript else None,
+            AnalysisIn(**analysis) if analysis else None,
+        )
+        return await self._stored(call)
+
+    async def _attach(
+        self, call: Call, transcript: TranscriptIn | None, analysis: AnalysisIn | None
+    ) -> None:
+        """Set (or replace) the call's transcript and analysis."""
+        if transcript is not None:
+            await self.session.execute(
+                delete(CallTranscript).where(CallTranscript.call_id == call.id)
+            )
+            self.session.add(
+                CallTranscript(tenant_id=call.tenant_id, call_id=call.id, **transcript.model_dump())
+            )
+        if analysis is not None:
+            await self.session.execute(delete(CallAnalysis).where(CallAnalysis.call_id == call.id))
+            self.session.add(
+                CallAnalysis(tenant_id=call.tenant_id, call_id=call.id, **analysis.model_dump())
+            )
+
+
+# --- appointments ---------------------------------------------------------------------------
+
+
+@dataclass
+class AppointmentFilters:
+    rep_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    status: AppointmentStatus | None = None
+    starts_after: AwareDatetime | None = None
+    starts_before: AwareDatetime | None = None
+
+
+class AppointmentService(ScopedService[Appointment]):
+    repository = AppointmentRepository
+
+    async def list(
+        self, filters: AppointmentFilters, params: PageParams
+    ) -> tuple[list[Appointment], str | None]:
+        stmt = self.visible()
+        for column, value in (
+            (Appointment.rep_id, filters.rep_id),
+            (Appointment.contact_id, filters.contact_id),
+            (Appointment.lead_id, filters.lead_id),
+            (Appointment.status, filters.status),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if filters.starts_after:
+            stmt = stmt.where(Appointment.starts_at >= filters.starts_after)
+        if filters.starts_before:
+            stmt = stmt.where(Appointment.starts_at < filters.starts_before)
+        return await self.repo.page(stmt, params, descending=False)  # type: ignore[no-any-return]
+
+    async def create(self, data: AppointmentCreate) -> Appointment:
+        contacts = ContactRepository(self.session, self.user.tenant_id)
+        await contacts.require(data.contact_id, "contact_id")
+        await LeadRepository(self.session, self.user.tenant_id).require(data.lead_id, "lead_id")
+        await self.users.require_role(data.rep_id, "rep_id", Role.rep, Role.manager)
+        self._own_unless_staff(data.rep_id, "rep_id")
+        appointment = self.repo.add(Appointment(**data.model_dump()))
+        if appointment.address is None:
+            appointment.address = (await contacts.get(data.contact_id)).address
+        return await self._stored(appointment)
+
+    async def update(self, ident: uuid.UUID, data: AppointmentUpdate) -> Appointment:
+        appointment = await self.get(ident)
+        changes = data.changes()
+        if "rep_id" in changes:
+            await self.users.require_role(changes["rep_id"], "rep_id", Role.rep, Role.manager)
+            self._own_unless_staff(changes["rep_id"], "rep_id")
+        await LeadRepository(self.session, self.user.tenant_id).require(
+            changes.get("lead_id"), "lead_id"
+        )
+        apply_changes(appointment, changes)
+        if appointment.ends_at <= appointment.starts_at:
+            raise InvalidField("ends_at", "the end must come after the start")
+        return await self._stored(appointment)
+
+
+# --- rep shifts -----------------------------------------------------------------------------
+
+
+@dataclass
+class ShiftFilters:
+    rep_id: uuid.UUID | None = None
+    status: ShiftStatus | None = None
+    starts_after: AwareDatetime | None = None
+    starts_before: AwareDatetime | None = None
+
+
+class RepShiftService(ScopedService[RepShift]):
+    repository = RepShiftRepository
+
+    async def list(
+        self, filters: ShiftFilters, params: PageParams
+    ) -> tuple[list[RepShift], str | None]:
+        stmt = self.visible()
+        if filters.rep_id:
+            stmt = stmt.where(RepShift.rep_id == filters.rep_id)
+        if filters.status:
+            stmt = stmt.where(RepShift.status == filters.status)
+        if filters.starts_after:
+            stmt = stmt.where(RepShift.starts_at >= filters.starts_after)
+        if filters.starts_before:
+            stmt = stmt.where(RepShift.starts_at < filters.starts_before)
+        return await self.repo.page(stmt, params, descending=False)  # type: ignore[no-any-return]
+
+    async def create(self, data: RepShiftCreate) -> RepShift:
+        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
+        self._own_unless_staff(data.rep_id, "rep_id")
+        return await self._stored(self.repo.add(RepShift(**data.model_dump())))
+
+    async def update(self, ident: uuid.UUID, data: RepShiftUpdate) -> RepShift:
+        shift = await self.get(ident)
+        apply_changes(shift, data.changes())
+        if shift.ends_at <= shift.starts_at:
+            raise InvalidField("ends_at", "the end must come after the start")
+        return await self._stored(shift)
+
+
+# --- recording sessions ---------------------------------------------------------------------
+
+
+@dataclass
+class RecordingFilters:
+    rep_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    status: RecordingStatus | None = None
+
+
+class RecordingSessionService(ScopedService[RecordingSession]):
+    repository = RecordingSessionRepository
+
+    async def list(
+        self, filters: RecordingFilters, params: PageParams
+    ) -> tuple[list[RecordingSession], str | None]:
+        stmt = self.visible()
+        if filters.rep_id:
+            stmt = stmt.where(RecordingSession.rep_id == filters.rep_id)
+        if filters.appointment_id:
+            stmt = stmt.where(RecordingSession.appointment_id == filters.appointment_id)
+        if filters.status:
+            stmt = stmt.where(RecordingSession.status == filters.status)
+        return await self.page(stmt, params)
+
+    async def create(self, data: RecordingSessionCreate) -> RecordingSession:
+        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
+        self._own_unless_staff(data.rep_id, "rep_id")
+        await AppointmentRepository(self.session, self.user.tenant_id).require(
+            data.appointment_id, "appointment_id"
+        )
+        return await self._stored(self.repo.add(RecordingSession(**data.model_dump())))
+
+    async def update(self, ident: uuid.UUID, data: RecordingSessionUpdate) -> RecordingSession:
+        recording = await self.get(ident)
+        apply_changes(recording, data.changes())
+        if recording.ended_at and recording.ended_at <= recording.started_at:
+            raise InvalidField("ended_at", "the end must come after the start")
+        return await self._stored(recording)

@@ -1,0 +1,100 @@
+"""Database engine, sessions and the unit of work that commits and then runs after-commit hooks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "switchboard.after_commit"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and transactions SQLite can actually nest.
+
+    pysqlite's own transaction handling breaks SAVEPOINT, so we take it over; writers start
+    with BEGIN IMMEDIATE so two transactions never deadlock upgrading a read lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine.sync_engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+class Database:
+    """The engine and the session factory the app, the worker and the CLI share."""
+
+    def __init__(self, engine: AsyncEngine, bind: AsyncConnection | None = None) -> None:
+        self.engine = engine
+        if bind is None:
+            self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        else:
+            # Tests: every session joins the test's outer transaction through a savepoint.
+            self.sessionmaker = async_sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
+        return cls(create_engine(url, echo=echo, pool_size=pool_size))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on error, then run the after-commit hooks."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            await run_after_commit(session)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run `hook` once the session's transaction has committed; never if it rolls back."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    hooks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+    for hook in hooks:
+        await hook()

@@ -1,0 +1,72 @@
+"""`Annotated` dependency aliases: the request's session, the current user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.config import Settings
+from switchboard.kit.db import Database
+from switchboard.kit.errors import Forbidden, Unauthorized
+from switchboard.tenancy.models import Role, User
+from switchboard.tenancy.security import decode_access_token
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(db: Annotated[Database, Depends(get_db)]) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error."""
+    async with db.transaction() as session:
+        yield session
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def user_from_token(session: AsyncSession, token: str, settings: Settings) -> User:
+    user_id, tenant_id = decode_access_token(token, settings.secret_key)
+    user = await session.get(User, user_id)
+    if user is None or not user.active or user.tenant_id != tenant_id:
+        raise Unauthorized("user not found or inactive")
+    return user
+
+
+async def get_current_user(
+    session: Session, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+) -> User:
+    if not token:
+        raise Unauthorized("missing bearer token")
+    return await user_from_token(session, token, settings)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def RequireRole(*roles: Role) -> type[User]:
+    """`user: RequireRole(Role.manager)`: the current user, if they hold one of `roles`."""
+
+    async def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}")
+        return user
+
+    return Annotated[User, Depends(check)]  # type: ignore[return-value]
+
+
+StaffWriter = RequireRole(Role.csr, Role.manager, Role.admin)
+Manager = RequireRole(Role.manager, Role.admin)

@@ -1,0 +1,93 @@
+"""Typed domain errors that carry their HTTP status, and the one handler that renders them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+
+class SwitchboardError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.detail}
+
+
+class NotFound(SwitchboardError):
+    status_code = 404
+    code = "not_found"
+
+    @classmethod
+    def of(cls, kind: str, ident: object) -> NotFound:
+        return cls(f"{kind} {ident} not found", kind=kind)
+
+
+class Conflict(SwitchboardError):
+    status_code = 409
+    code = "conflict"
+
+
+class OptedOut(Conflict):
+    code = "opted_out"
+
+
+class InvalidField(SwitchboardError):
+    """A value that passed the schema but breaks a rule (e.g. a link into another tenant)."""
+
+    status_code = 422
+    code = "invalid_field"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+    def to_dict(self) -> dict[str, Any]:
+        # Same shape as FastAPI's validation errors so clients read one format.
+        return {
+            "error": self.code,
+            "message": self.message,
+            "detail": [{"loc": ["body", self.field], "msg": self.message, "type": self.code}],
+        }
+
+
+class Unauthorized(SwitchboardError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(SwitchboardError):
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimited(SwitchboardError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+def install_error_handler(app: FastAPI) -> None:
+    @app.exception_handler(SwitchboardError)
+    async def _render(_request: Request, exc: SwitchboardError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _render_integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A race two requests lost to a unique constraint: the loser gets a 409, not a 500.
+        conflict = Conflict("this conflicts with a record that already exists")
+        return JSONResponse(conflict.to_dict(), status_code=409)

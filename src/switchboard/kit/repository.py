@@ -1,0 +1,76 @@
+"""The generic async repository: tenant scoping, lookups that 404, and keyset pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from switchboard.kit.errors import InvalidField, NotFound
+from switchboard.kit.models import TenantScoped
+from switchboard.kit.pagination import PageParams, apply_keyset, split_page
+
+M = TypeVar("M", bound=TenantScoped)
+
+
+class Repository(Generic[M]):
+    """Every query of a tenant-scoped table starts from `select()`, which already filters
+    on the tenant, so a query that forgets tenant_id has to go out of its way."""
+
+    model: ClassVar[type[Any]]
+    kind: ClassVar[str]
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def select(self) -> Select[tuple[M]]:
+        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+
+    def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
+        return [self.model.created_at, self.model.id]
+
+    async def find(self, ident: uuid.UUID, stmt: Select[tuple[M]] | None = None) -> M | None:
+        stmt = (stmt if stmt is not None else self.select()).where(self.model.id == ident)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def get(self, ident: uuid.UUID, stmt: Select[tuple[M]] | None = None) -> M:
+        found = await self.find(ident, stmt)
+        if found is None:
+            raise NotFound.of(self.kind, ident)
+        return found
+
+    async def page(
+        self, stmt: Select[tuple[M]], params: PageParams, *, descending: bool = True
+    ) -> tuple[list[M], str | None]:
+        columns = self.sort_columns()
+        rows = (
+            (await self.session.execute(apply_keyset(stmt, columns, params, descending=descending)))
+            .scalars()
+            .all()
+        )
+        return split_page(list(rows), columns, params)
+
+    async def count(self, stmt: Select[Any] | None = None) -> int:
+        base = stmt if stmt is not None else self.select()
+        return (
+            await self.session.execute(select(func.count()).select_from(base.subquery()))
+        ).scalar_one()
+
+    async def require(self, ident: uuid.UUID | None, field: str) -> None:
+        """A link in a payload must point at a row of this tenant: else 422 naming the field."""
+        if ident is None:
+            return
+        stmt = select(self.model.id).where(
+            self.model.tenant_id == self.tenant_id, self.model.id == ident
+        )
+        if (await self.session.execute(stmt)).scalar() is None:
+            raise InvalidField(field, f"no {self.kind} {ident} in this company")
+
+    def add(self, obj: M) -> M:
+        obj.tenant_id = self.tenant_id
+        self.session.add(obj)
+        return obj

@@ -1,0 +1,40 @@
+"""Every table, imported once so metadata (Alembic, tests) sees the whole schema."""
+
+from switchboard.crm.models import (
+    Appointment,
+    Call,
+    CallAnalysis,
+    CallTranscript,
+    ContactCard,
+    ContactPhone,
+    Lead,
+    RecordingSession,
+    RepShift,
+)
+from switchboard.kit.jobs import Job
+from switchboard.kit.models import Base
+from switchboard.messaging.models import DeliveryEvent, Message, MessagingSession, OptOut
+from switchboard.tasks.models import Task
+from switchboard.tenancy.models import ChannelAccount, Tenant, User
+
+__all__ = [
+    "Appointment",
+    "Base",
+    "Call",
+    "CallAnalysis",
+    "CallTranscript",
+    "ChannelAccount",
+    "ContactCard",
+    "ContactPhone",
+    "DeliveryEvent",
+    "Job",
+    "Lead",
+    "Message",
+    "MessagingSession",
+    "OptOut",
+    "RecordingSession",
+    "RepShift",
+    "Task",
+    "Tenant",
+    "User",
+]

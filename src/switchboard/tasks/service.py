@@ -1,0 +1,137 @@
+"""Task rules: links stay in the tenant, status transitions, the role-scoped list."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.crm.repository import (
+    AppointmentRepository,
+    CallRepository,
+    ContactRepository,
+    LeadRepository,
+)
+from switchboard.kit.clock import utcnow
+from switchboard.kit.errors import Conflict
+from switchboard.kit.pagination import PageParams
+from switchboard.kit.schemas import AwareDatetime, apply_changes
+from switchboard.tasks.models import (
+    AssignedRole,
+    Task,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+)
+from switchboard.tasks.repository import TaskRepository
+from switchboard.tasks.schemas import TaskCreate, TaskUpdate
+from switchboard.tenancy.models import User
+from switchboard.tenancy.scope import ScopedService
+
+
+@dataclass
+class TaskFilters:
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    source: TaskSource | None = None
+    assigned_role: AssignedRole | None = None
+    assignee_id: uuid.UUID | None = None
+    due_before: AwareDatetime | None = None
+    due_after: AwareDatetime | None = None
+    contact_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    call_id: uuid.UUID | None = None
+
+
+class TaskService(ScopedService[Task]):
+    repository = TaskRepository
+
+    def __init__(self, session: AsyncSession, user: User) -> None:
+        super().__init__(session, user)
+        self.repo: TaskRepository = TaskRepository(session, user.tenant_id)
+
+    async def list(self, filters: TaskFilters, params: PageParams) -> tuple[list[Task], str | None]:
+        stmt = self.visible()
+        if filters.status:
+            stmt = self.repo.with_status(stmt, filters.status, utcnow())
+        for column, value in (
+            (Task.priority, filters.priority),
+            (Task.source, filters.source),
+            (Task.assigned_role, filters.assigned_role),
+            (Task.assignee_id, filters.assignee_id),
+            (Task.contact_id, filters.contact_id),
+            (Task.lead_id, filters.lead_id),
+            (Task.appointment_id, filters.appointment_id),
+            (Task.call_id, filters.call_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if filters.due_before:
+            stmt = stmt.where(Task.due_at < filters.due_before)
+        if filters.due_after:
+            stmt = stmt.where(Task.due_at >= filters.due_after)
+        return await self.page(stmt, params)
+
+    async def create(
+        self, data: TaskCreate, *, source: TaskSource | None = None, created_by: User | None = None
+    ) -> Task:
+        """`created_by` defaults to the acting user; the AI passes None for itself via source."""
+        await self._check_links(data.model_dump())
+        task = self.repo.add(Task(**data.model_dump()))
+        task.source = source or data.source
+        task.created_by_id = (created_by or self.user).id
+        return await self._stored(task)
+
+    async def update(self, ident: uuid.UUID, data: TaskUpdate) -> Task:
+        task = await self.get(ident)
+        changes = data.changes()
+        await self._check_links(changes)
+        new_status = changes.pop("status", None)
+        apply_changes(task, changes)
+        if new_status is not None:
+            self._transition(task, new_status)
+        return await self._stored(task)
+
+    async def complete(self, ident: uuid.UUID) -> Task:
+        task = await self.get(ident)
+        self._transition(task, TaskStatus.completed)
+        return await self._stored(task)
+
+    async def cancel(self, ident: uuid.UUID) -> Task:
+        task = await self.get(ident)
+        self._transition(task, TaskStatus.cancelled)
+        return await self._stored(task)
+
+    @staticmethod
+    def _transition(task: Task, to: TaskStatus) -> None:
+        if task.status == to:
+            return
+        if to == TaskStatus.completed and task.status == TaskStatus.cancelled:
+            raise Conflict(
+                "a cancelled task cannot be completed; reopen it first", status=task.status
+            )
+        if to == TaskStatus.cancelled and task.status == TaskStatus.completed:
+            raise Conflict(
+                "a completed task cannot be cancelled; reopen it first", status=task.status
+            )
+        now = utcnow()
+        task.status = to
+        task.completed_at = now if to == TaskStatus.completed else None
+        task.cancelled_at = now if to == TaskStatus.cancelled else None
+
+    async def _check_links(self, fields: dict[str, object]) -> None:
+        tenant = self.user.tenant_id
+        for field, repository in (
+            ("contact_id", ContactRepository),
+            ("lead_id", LeadRepository),
+            ("appointment_id", AppointmentRepository),
+            ("call_id", CallRepository),
+        ):
+            value = fields.get(field)
+            if value is not None:
+                await repository(self.session, tenant).require(value, field)  # type: ignore[arg-type]
+        assignee = fields.get("assignee_id")
+        if assignee is not None:
+            await self.users.require_role(assignee, "assignee_id")  # type: ignore[arg-type]

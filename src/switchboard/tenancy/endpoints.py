@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from switchboard.kit.deps import AppSettings, CurrentUser, Session
+from switchboard.tenancy import service
+from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.schemas import Me, TenantRead, Token, UserRead
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token)
+async def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Session, settings: AppSettings
+) -> Token:
+    return await service.login(session, settings, form.username, form.password)
+
+
+@router.get("/me", response_model=Me)
+async def me(user: CurrentUser, session: Session) -> Me:
+    tenant = await get_tenant(session, user.tenant_id)
+    return Me(
+        **UserRead.model_validate(user).model_dump(), tenant=TenantRead.model_validate(tenant)
+    )

@@ -1,0 +1,53 @@
+"""Login and user management."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.config import Settings
+from switchboard.kit.errors import Conflict, Unauthorized
+from switchboard.tenancy.models import Tenant, User
+from switchboard.tenancy.repository import user_by_email
+from switchboard.tenancy.schemas import Token, UserCreate
+from switchboard.tenancy.security import create_access_token, hash_password, verify_password
+
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> Token:
+    user = await user_by_email(session, email)
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        raise Unauthorized("wrong email or password")
+    if not user.active or not verify_password(password, user.password_hash):
+        raise Unauthorized("wrong email or password")
+    return Token(
+        access_token=issue_token(settings, user), expires_in=settings.access_token_minutes * 60
+    )
+
+
+def issue_token(settings: Settings, user: User) -> str:
+    return create_access_token(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        role=user.role,
+        secret=settings.secret_key,
+        minutes=settings.access_token_minutes,
+    )
+
+
+async def create_user(session: AsyncSession, tenant: Tenant, data: UserCreate) -> User:
+    if await user_by_email(session, data.email) is not None:
+        raise Conflict(f"a user with email {data.email} already exists")
+    user = User(
+        tenant_id=tenant.id,
+        email=data.email.lower(),
+        name=data.name,
+        role=data.role,
+        phone=data.phone,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    await session.flush()
+    return user

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from switchboard.kit.deps import CurrentUser, Session
+from switchboard.kit.pagination import Page, PageParams, page_params
+from switchboard.timeline.service import TimelineItem, contact_timeline
+
+router = APIRouter(prefix="/api", tags=["contacts"])
+
+
+@router.get("/contacts/{contact_id}/timeline", response_model=Page[TimelineItem])
+async def get_contact_timeline(
+    contact_id: uuid.UUID,
+    user: CurrentUser,
+    session: Session,
+    paging: Annotated[PageParams, Depends(page_params)],
+) -> Page[TimelineItem]:
+    items, next_cursor = await contact_timeline(session, user, contact_id, paging)
+    return Page[TimelineItem](items=items, next_cursor=next_cursor)
