@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from switchboard.kit.db import create_engine
+from switchboard.kit.types import UTCDateTime
 from switchboard.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Freeze app column types as plain SQLAlchemy types in generated migrations."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    # SQLite's FTS5 shadow tables are made by the migration, not by the models.
+    return not (type_ == "table" and name is not None and name.startswith("chat_messages_fts"))
 
 
 def _configure(connection: Connection) -> None:
@@ -20,6 +36,8 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

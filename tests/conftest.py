@@ -85,7 +85,7 @@ async def database_url(
         return
     try:
         name = await _create_pg_database()
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     await asyncio.to_thread(migrate.upgrade, url)

@@ -91,7 +91,9 @@ class Factory:
     async def shift(self, tenant: Tenant, rep: User, **fields: Any) -> RepShift:
         starts = fields.pop("starts_at", utcnow() + timedelta(hours=2))
         fields.setdefault("ends_at", starts + timedelta(hours=8))
-        return await self._add(RepShift(tenant_id=tenant.id, rep_id=rep.id, starts_at=starts, **fields))  # type: ignore[no-any-return]
+        return await self._add(
+            RepShift(tenant_id=tenant.id, rep_id=rep.id, starts_at=starts, **fields)
+        )  # type: ignore[no-any-return]
 
     async def recording(self, tenant: Tenant, rep: User, **fields: Any) -> RecordingSession:
         fields.setdefault("started_at", utcnow() - timedelta(hours=3))
@@ -101,5 +103,9 @@ class Factory:
         fields.setdefault("title", f"Follow up {next(_counter)}")
         return await self._add(Task(tenant_id=tenant.id, **fields))  # type: ignore[no-any-return]
 
-    async def channel(self, tenant: Tenant, address: str, kind: ChannelKind = ChannelKind.sms, **fields: Any) -> ChannelAccount:
-        return await self._add(ChannelAccount(tenant_id=tenant.id, kind=kind, address=address, **fields))  # type: ignore[no-any-return]
+    async def channel(
+        self, tenant: Tenant, address: str, kind: ChannelKind = ChannelKind.sms, **fields: Any
+    ) -> ChannelAccount:
+        return await self._add(
+            ChannelAccount(tenant_id=tenant.id, kind=kind, address=address, **fields)
+        )  # type: ignore[no-any-return]

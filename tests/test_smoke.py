@@ -16,7 +16,9 @@ async def test_health(client: httpx.AsyncClient) -> None:
 async def test_login_and_me(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     user = await factory.user(tenant, Role.csr, email="ann@example.test")
-    bad = await client.post("/api/auth/token", data={"username": "ann@example.test", "password": "x"})
+    bad = await client.post(
+        "/api/auth/token", data={"username": "ann@example.test", "password": "x"}
+    )
     assert bad.status_code == 401
     token = await client.post(
         "/api/auth/token", data={"username": "ANN@example.test", "password": "secret"}

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite (frozen here, not imported).

@@ -16,6 +16,7 @@ from switchboard.config import Settings, get_settings
 from switchboard.crm.endpoints import router as crm_router
 from switchboard.kit.db import Database
 from switchboard.kit.errors import install_error_handler
+from switchboard.kit.events import make_bus
 from switchboard.kit.jobs import Worker
 from switchboard.kit.metrics import install_metrics
 from switchboard.tasks.endpoints import router as tasks_router
@@ -32,11 +33,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = db is None
-        app.state.db = db or Database.from_url(
-            settings.database_url,
-            echo=settings.database_echo,
-            pool_size=settings.database_pool_size,
-        )
+        if owns_db:
+            app.state.db = Database.from_url(
+                settings.database_url,
+                echo=settings.database_echo,
+                pool_size=settings.database_pool_size,
+            )
+            app.state.db.bus = app.state.bus
+        await app.state.bus.start()
         worker_task = None
         if settings.run_worker:
             worker = Worker(
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=5)
+            await app.state.bus.stop()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -62,7 +67,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.bus = make_bus(settings.redis_url)
     if db is not None:
+        db.bus = db.bus or app.state.bus
         app.state.db = db
     install_error_handler(app)
     install_metrics(app)

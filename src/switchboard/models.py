@@ -1,5 +1,6 @@
 """Every table, imported once so metadata (Alembic, tests) sees the whole schema."""
 
+from switchboard.assistant.models import ChatMessage, Conversation
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -24,8 +25,10 @@ __all__ = [
     "CallAnalysis",
     "CallTranscript",
     "ChannelAccount",
+    "ChatMessage",
     "ContactCard",
     "ContactPhone",
+    "Conversation",
     "DeliveryEvent",
     "Job",
     "Lead",

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from switchboard.kit.events import EventBus, take_pending
+
 AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT = "switchboard.after_commit"
 
@@ -53,10 +55,14 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
 
 
 class Database:
-    """The engine and the session factory the app, the worker and the CLI share."""
+    """The engine and the session factory the app, the worker and the CLI share, and the
+    event bus that a committed transaction's events go to."""
 
-    def __init__(self, engine: AsyncEngine, bind: AsyncConnection | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, bind: AsyncConnection | None = None, bus: EventBus | None = None
+    ) -> None:
         self.engine = engine
+        self.bus = bus
         if bind is None:
             self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         else:
@@ -82,8 +88,15 @@ class Database:
                 await session.commit()
             except BaseException:
                 await session.rollback()
+                take_pending(session)
                 raise
             await run_after_commit(session)
+            await self.publish_pending(session)
+
+    async def publish_pending(self, session: AsyncSession) -> None:
+        for pending in take_pending(session):
+            if self.bus is not None:
+                await self.bus.publish(pending)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
