@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from switchboard.assistant.endpoints import router as assistant_router
+from switchboard.channels.twilio.endpoints import router as twilio_router
 from switchboard.config import Settings, get_settings
 from switchboard.crm.endpoints import router as crm_router
 from switchboard.kit.db import Database
@@ -19,6 +21,9 @@ from switchboard.kit.errors import install_error_handler
 from switchboard.kit.events import make_bus
 from switchboard.kit.jobs import Worker
 from switchboard.kit.metrics import install_metrics
+from switchboard.mcp.server import mount_mcp
+from switchboard.messaging.endpoints import router as messaging_router
+from switchboard.realtime.endpoints import router as realtime_router
 from switchboard.tasks.endpoints import router as tasks_router
 from switchboard.tenancy.endpoints import router as auth_router
 from switchboard.timeline.endpoints import router as timeline_router
@@ -73,8 +78,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.db = db
     install_error_handler(app)
     install_metrics(app)
-    for router in (auth_router, crm_router, timeline_router, tasks_router):
+    for router in (
+        auth_router,
+        crm_router,
+        timeline_router,
+        tasks_router,
+        messaging_router,
+        twilio_router,
+        realtime_router,
+        assistant_router,
+    ):
         app.include_router(router)
+    mount_mcp(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -11,16 +11,20 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 
+from switchboard.channels.twilio.cli import sms_app
 from switchboard.config import Settings, get_settings
 from switchboard.kit import migrate
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Worker
+from switchboard.mcp.cli import mcp_app
 
 app = typer.Typer(help="Switchboard: communications and operations hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(sms_app, name="sms")
+app.add_typer(mcp_app, name="mcp")
 
 T = TypeVar("T")
 
