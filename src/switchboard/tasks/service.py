@@ -15,6 +15,7 @@ from switchboard.crm.repository import (
 )
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict
+from switchboard.kit.events import Event, emit
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tasks.models import (
@@ -25,7 +26,7 @@ from switchboard.tasks.models import (
     TaskStatus,
 )
 from switchboard.tasks.repository import TaskRepository
-from switchboard.tasks.schemas import TaskCreate, TaskUpdate
+from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tenancy.models import User
 from switchboard.tenancy.scope import ScopedService
 
@@ -82,7 +83,7 @@ class TaskService(ScopedService[Task]):
         task = self.repo.add(Task(**data.model_dump()))
         task.source = source or data.source
         task.created_by_id = (created_by or self.user).id
-        return await self._stored(task)
+        return self._announce(await self._stored(task), "task.created")
 
     async def update(self, ident: uuid.UUID, data: TaskUpdate) -> Task:
         task = await self.get(ident)
@@ -92,17 +93,23 @@ class TaskService(ScopedService[Task]):
         apply_changes(task, changes)
         if new_status is not None:
             self._transition(task, new_status)
-        return await self._stored(task)
+        return self._announce(await self._stored(task), "task.updated")
 
     async def complete(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
         self._transition(task, TaskStatus.completed)
-        return await self._stored(task)
+        return self._announce(await self._stored(task), "task.updated")
 
     async def cancel(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
         self._transition(task, TaskStatus.cancelled)
-        return await self._stored(task)
+        return self._announce(await self._stored(task), "task.updated")
+
+    def _announce(self, task: Task, kind: str) -> Task:
+        """Staff screens hear of the change once the transaction commits."""
+        data = TaskRead.model_validate(task).model_dump(mode="json")
+        emit(self.session, Event(kind, task.tenant_id, {"task": data}))
+        return task
 
     @staticmethod
     def _transition(task: Task, to: TaskStatus) -> None:
