@@ -55,7 +55,7 @@ async def list_contacts(
     paging: Paging,
     filters: Annotated[ContactFilters, Depends()],
 ) -> Page[ContactRead]:
-    return to_page(ContactRead, *await ContactService(session, user).list(filters, paging))
+    return to_page(ContactRead, *await ContactService(session, user).list_page(filters, paging))
 
 
 @router.post(
@@ -84,7 +84,7 @@ async def update_contact(
 async def list_leads(
     user: CurrentUser, session: Session, paging: Paging, filters: Annotated[LeadFilters, Depends()]
 ) -> Page[LeadRead]:
-    return to_page(LeadRead, *await LeadService(session, user).list(filters, paging))
+    return to_page(LeadRead, *await LeadService(session, user).list_page(filters, paging))
 
 
 @router.post("/leads", response_model=LeadRead, status_code=status.HTTP_201_CREATED, tags=["leads"])
@@ -111,7 +111,7 @@ async def update_lead(
 async def list_calls(
     user: CurrentUser, session: Session, paging: Paging, filters: Annotated[CallFilters, Depends()]
 ) -> Page[CallRead]:
-    return to_page(CallRead, *await CallService(session, user).list(filters, paging))
+    return to_page(CallRead, *await CallService(session, user).list_page(filters, paging))
 
 
 @router.post("/calls", response_model=CallRead, status_code=status.HTTP_201_CREATED, tags=["calls"])
@@ -141,7 +141,7 @@ async def list_appointments(
     paging: Paging,
     filters: Annotated[AppointmentFilters, Depends()],
 ) -> Page[AppointmentRead]:
-    return to_page(AppointmentRead, *await AppointmentService(session, user).list(filters, paging))
+    return to_page(AppointmentRead, *await AppointmentService(session, user).list_page(filters, paging))
 
 
 @router.post(
@@ -182,7 +182,7 @@ async def update_appointment(
 async def list_rep_shifts(
     user: CurrentUser, session: Session, paging: Paging, filters: Annotated[ShiftFilters, Depends()]
 ) -> Page[RepShiftRead]:
-    return to_page(RepShiftRead, *await RepShiftService(session, user).list(filters, paging))
+    return to_page(RepShiftRead, *await RepShiftService(session, user).list_page(filters, paging))
 
 
 @router.post(
@@ -222,7 +222,7 @@ async def list_recording_sessions(
     filters: Annotated[RecordingFilters, Depends()],
 ) -> Page[RecordingSessionRead]:
     service = RecordingSessionService(session, user)
-    return to_page(RecordingSessionRead, *await service.list(filters, paging))
+    return to_page(RecordingSessionRead, *await service.list_page(filters, paging))
 
 
 @router.post(

@@ -27,12 +27,12 @@ class ContactRepository(Repository[ContactCard]):
     model = ContactCard
     kind = "contact"
 
-    def select(self) -> Select[tuple[ContactCard]]:
+    def select(self) -> Select[ContactCard]:
         return super().select().options(selectinload(ContactCard.phones))
 
     def visible_to(
-        self, stmt: Select[tuple[ContactCard]], user: User
-    ) -> Select[tuple[ContactCard]]:
+        self, stmt: Select[ContactCard], user: User
+    ) -> Select[ContactCard]:
         if user.role != Role.rep:
             return stmt
         assigned_lead = exists().where(
@@ -43,7 +43,7 @@ class ContactRepository(Repository[ContactCard]):
         )
         return stmt.where(or_(assigned_lead, assigned_appointment))
 
-    def search(self, stmt: Select[tuple[ContactCard]], q: str) -> Select[tuple[ContactCard]]:
+    def search(self, stmt: Select[ContactCard], q: str) -> Select[ContactCard]:
         term = f"%{q.strip().lower()}%"
         full_name = func.lower(
             func.coalesce(ContactCard.first_name, "")
@@ -84,7 +84,7 @@ class LeadRepository(Repository[Lead]):
     model = Lead
     kind = "lead"
 
-    def visible_to(self, stmt: Select[tuple[Lead]], user: User) -> Select[tuple[Lead]]:
+    def visible_to(self, stmt: Select[Lead], user: User) -> Select[Lead]:
         return stmt.where(Lead.assigned_rep_id == user.id) if user.role == Role.rep else stmt
 
 
@@ -92,13 +92,13 @@ class CallRepository(Repository[Call]):
     model = Call
     kind = "call"
 
-    def select(self) -> Select[tuple[Call]]:
+    def select(self) -> Select[Call]:
         return super().select().options(selectinload(Call.transcript), selectinload(Call.analysis))
 
     def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
         return [Call.started_at, Call.id]
 
-    def visible_to(self, stmt: Select[tuple[Call]], user: User) -> Select[tuple[Call]]:
+    def visible_to(self, stmt: Select[Call], user: User) -> Select[Call]:
         return stmt.where(Call.handled_by_user_id == user.id) if user.role == Role.rep else stmt
 
     async def by_provider_id(self, provider: str, provider_call_id: str) -> Call | None:
@@ -116,8 +116,8 @@ class AppointmentRepository(Repository[Appointment]):
         return [Appointment.starts_at, Appointment.id]
 
     def visible_to(
-        self, stmt: Select[tuple[Appointment]], user: User
-    ) -> Select[tuple[Appointment]]:
+        self, stmt: Select[Appointment], user: User
+    ) -> Select[Appointment]:
         return stmt.where(Appointment.rep_id == user.id) if user.role == Role.rep else stmt
 
     async def upcoming_for_contact(
@@ -139,7 +139,7 @@ class RepShiftRepository(Repository[RepShift]):
     def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
         return [RepShift.starts_at, RepShift.id]
 
-    def visible_to(self, stmt: Select[tuple[RepShift]], user: User) -> Select[tuple[RepShift]]:
+    def visible_to(self, stmt: Select[RepShift], user: User) -> Select[RepShift]:
         return stmt.where(RepShift.rep_id == user.id) if user.role == Role.rep else stmt
 
 
@@ -148,6 +148,6 @@ class RecordingSessionRepository(Repository[RecordingSession]):
     kind = "recording session"
 
     def visible_to(
-        self, stmt: Select[tuple[RecordingSession]], user: User
-    ) -> Select[tuple[RecordingSession]]:
+        self, stmt: Select[RecordingSession], user: User
+    ) -> Select[RecordingSession]:
         return stmt.where(RecordingSession.rep_id == user.id) if user.role == Role.rep else stmt

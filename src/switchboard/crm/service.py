@@ -70,7 +70,7 @@ class ContactFilters:
 class ContactService(ScopedService[ContactCard]):
     repository = ContactRepository
 
-    async def list(
+    async def list_page(
         self, filters: ContactFilters, params: PageParams
     ) -> tuple[list[ContactCard], str | None]:
         stmt = self.visible()
@@ -140,7 +140,7 @@ class LeadFilters:
 class LeadService(ScopedService[Lead]):
     repository = LeadRepository
 
-    async def list(self, filters: LeadFilters, params: PageParams) -> tuple[list[Lead], str | None]:
+    async def list_page(self, filters: LeadFilters, params: PageParams) -> tuple[list[Lead], str | None]:
         stmt = self.visible()
         if filters.status:
             stmt = stmt.where(Lead.status == filters.status)
@@ -194,7 +194,7 @@ class CallFilters:
 class CallService(ScopedService[Call]):
     repository = CallRepository
 
-    async def list(self, filters: CallFilters, params: PageParams) -> tuple[list[Call], str | None]:
+    async def list_page(self, filters: CallFilters, params: PageParams) -> tuple[list[Call], str | None]:
         stmt = self.visible()
         for column, value in (
             (Call.contact_id, filters.contact_id),
@@ -277,7 +277,7 @@ class AppointmentFilters:
 class AppointmentService(ScopedService[Appointment]):
     repository = AppointmentRepository
 
-    async def list(
+    async def list_page(
         self, filters: AppointmentFilters, params: PageParams
     ) -> tuple[list[Appointment], str | None]:
         stmt = self.visible()
@@ -293,7 +293,7 @@ class AppointmentService(ScopedService[Appointment]):
             stmt = stmt.where(Appointment.starts_at >= filters.starts_after)
         if filters.starts_before:
             stmt = stmt.where(Appointment.starts_at < filters.starts_before)
-        return await self.repo.page(stmt, params, descending=False)  # type: ignore[no-any-return]
+        return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: AppointmentCreate) -> Appointment:
         contacts = ContactRepository(self.session, self.user.tenant_id)
@@ -335,7 +335,7 @@ class ShiftFilters:
 class RepShiftService(ScopedService[RepShift]):
     repository = RepShiftRepository
 
-    async def list(
+    async def list_page(
         self, filters: ShiftFilters, params: PageParams
     ) -> tuple[list[RepShift], str | None]:
         stmt = self.visible()
@@ -347,7 +347,7 @@ class RepShiftService(ScopedService[RepShift]):
             stmt = stmt.where(RepShift.starts_at >= filters.starts_after)
         if filters.starts_before:
             stmt = stmt.where(RepShift.starts_at < filters.starts_before)
-        return await self.repo.page(stmt, params, descending=False)  # type: ignore[no-any-return]
+        return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: RepShiftCreate) -> RepShift:
         await self.users.require_role(data.rep_id, "rep_id", Role.rep)
@@ -375,7 +375,7 @@ class RecordingFilters:
 class RecordingSessionService(ScopedService[RecordingSession]):
     repository = RecordingSessionRepository
 
-    async def list(
+    async def list_page(
         self, filters: RecordingFilters, params: PageParams
     ) -> tuple[list[RecordingSession], str | None]:
         stmt = self.visible()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -57,16 +57,16 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def RequireRole(*roles: Role) -> type[User]:
-    """`user: RequireRole(Role.manager)`: the current user, if they hold one of `roles`."""
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
+    """A dependency that passes the current user through if they hold one of `roles`."""
 
     async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}")
         return user
 
-    return Annotated[User, Depends(check)]  # type: ignore[return-value]
+    return check
 
 
-StaffWriter = RequireRole(Role.csr, Role.manager, Role.admin)
-Manager = RequireRole(Role.manager, Role.admin)
+StaffWriter = Annotated[User, Depends(require_role(Role.csr, Role.manager, Role.admin))]
+Manager = Annotated[User, Depends(require_role(Role.manager, Role.admin))]

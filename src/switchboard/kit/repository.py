@@ -27,24 +27,24 @@ class Repository(Generic[M]):
         self.session = session
         self.tenant_id = tenant_id
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
 
     def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
         return [self.model.created_at, self.model.id]
 
-    async def find(self, ident: uuid.UUID, stmt: Select[tuple[M]] | None = None) -> M | None:
+    async def find(self, ident: uuid.UUID, stmt: Select[M] | None = None) -> M | None:
         stmt = (stmt if stmt is not None else self.select()).where(self.model.id == ident)
         return (await self.session.execute(stmt)).scalars().first()
 
-    async def get(self, ident: uuid.UUID, stmt: Select[tuple[M]] | None = None) -> M:
+    async def get(self, ident: uuid.UUID, stmt: Select[M] | None = None) -> M:
         found = await self.find(ident, stmt)
         if found is None:
             raise NotFound.of(self.kind, ident)
         return found
 
     async def page(
-        self, stmt: Select[tuple[M]], params: PageParams, *, descending: bool = True
+        self, stmt: Select[M], params: PageParams, *, descending: bool = True
     ) -> tuple[list[M], str | None]:
         columns = self.sort_columns()
         rows = (

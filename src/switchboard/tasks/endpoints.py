@@ -20,7 +20,7 @@ async def list_tasks(
     paging: Annotated[PageParams, Depends(page_params)],
     filters: Annotated[TaskFilters, Depends()],
 ) -> Page[TaskRead]:
-    return to_page(TaskRead, *await TaskService(session, user).list(filters, paging))
+    return to_page(TaskRead, *await TaskService(session, user).list_page(filters, paging))
 
 
 @router.post("", response_model=TaskRead, status_code=status.HTTP_201_CREATED)

@@ -15,22 +15,22 @@ class TaskRepository(Repository[Task]):
     model = Task
     kind = "task"
 
-    def select(self) -> Select[tuple[Task]]:
+    def select(self) -> Select[Task]:
         return (
             super()
             .select()
             .options(with_expression(Task.effective_status, effective_status(utcnow())))
         )
 
-    def visible_to(self, stmt: Select[tuple[Task]], user: User) -> Select[tuple[Task]]:
+    def visible_to(self, stmt: Select[Task], user: User) -> Select[Task]:
         if user.role != Role.rep:
             return stmt
         return stmt.where(or_(Task.assignee_id == user.id, Task.created_by_id == user.id))
 
     @staticmethod
     def with_status(
-        stmt: Select[tuple[Task]], status: TaskStatus, now: datetime
-    ) -> Select[tuple[Task]]:
+        stmt: Select[Task], status: TaskStatus, now: datetime
+    ) -> Select[Task]:
         """Filter on the status users see: overdue is an open task past due, open is the rest."""
         if status == TaskStatus.overdue:
             return stmt.where(is_overdue(now))

@@ -53,7 +53,7 @@ class TaskService(ScopedService[Task]):
         super().__init__(session, user)
         self.repo: TaskRepository = TaskRepository(session, user.tenant_id)
 
-    async def list(self, filters: TaskFilters, params: PageParams) -> tuple[list[Task], str | None]:
+    async def list_page(self, filters: TaskFilters, params: PageParams) -> tuple[list[Task], str | None]:
         stmt = self.visible()
         if filters.status:
             stmt = self.repo.with_status(stmt, filters.status, utcnow())

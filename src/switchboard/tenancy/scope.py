@@ -28,15 +28,15 @@ class ScopedService(Generic[M]):
         self.repo: Any = self.repository(session, user.tenant_id)
         self.users = UserRepository(session, user.tenant_id)
 
-    def visible(self) -> Select[tuple[M]]:
-        stmt: Select[tuple[M]] = self.repo.visible_to(self.repo.select(), self.user)
+    def visible(self) -> Select[M]:
+        stmt: Select[M] = self.repo.visible_to(self.repo.select(), self.user)
         return stmt
 
     async def get(self, ident: uuid.UUID) -> M:
         found: M = await self.repo.get(ident, self.visible())
         return found
 
-    async def page(self, stmt: Select[tuple[M]], params: PageParams) -> tuple[list[M], str | None]:
+    async def page(self, stmt: Select[M], params: PageParams) -> tuple[list[M], str | None]:
         result: tuple[list[M], str | None] = await self.repo.page(stmt, params)
         return result
 
