@@ -35,7 +35,9 @@ async def get_session(db: Annotated[Database, Depends(get_db)]) -> AsyncIterator
 
 
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
-Session = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that reads right after
+# a write sees it, and a failed commit is an error response rather than a lost write.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def user_from_token(session: AsyncSession, token: str, settings: Settings) -> User:
