@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import httpx
 
+from switchboard.config import Settings
 from switchboard.tenancy.models import Role
+from switchboard.tenancy.security import create_access_token
 from tests.factories import Factory
+from tests.kit.helpers import AsUser
 
 
 async def test_health(client: httpx.AsyncClient) -> None:
@@ -28,3 +31,54 @@ async def test_login_and_me(client: httpx.AsyncClient, factory: Factory) -> None
     me = await client.get("/api/me", headers=headers)
     assert me.json()["id"] == str(user.id) and me.json()["tenant"]["slug"] == tenant.slug
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_token_expiry_follows_the_app_clock(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    as_user: AsUser,
+    settings: Settings,
+    frozen_clock: object,
+) -> None:
+    user = await factory.user(await factory.tenant(), Role.csr)
+    headers = as_user(user)  # issued at the frozen "now"
+    assert (await client.get("/api/me", headers=headers)).status_code == 200
+    frozen_clock.advance(settings.access_token_minutes * 60 - 1)  # type: ignore[attr-defined]
+    assert (await client.get("/api/me", headers=headers)).status_code == 200
+    frozen_clock.advance(2)  # type: ignore[attr-defined]
+    expired = await client.get("/api/me", headers=headers)
+    assert expired.status_code == 401
+    assert expired.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_forged_or_stale_tokens_are_refused(
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, settings: Settings
+) -> None:
+    tenant = await factory.tenant()
+    user = await factory.user(tenant, Role.manager)
+    forged = create_access_token(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        role="manager",
+        secret="another-secret-that-is-long-enough-0123456789",
+        minutes=10,
+    )
+    other_tenant = create_access_token(
+        user_id=user.id,
+        tenant_id=(await factory.tenant()).id,
+        role="manager",
+        secret=settings.secret_key,
+        minutes=10,
+    )
+    for token in (forged, other_tenant, "not-a-jwt", ""):
+        response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, token
+
+    headers = as_user(user)
+    user.active = False
+    await factory.session.flush()
+    assert (await client.get("/api/me", headers=headers)).status_code == 401
+    login = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": "secret"}
+    )
+    assert login.status_code == 401

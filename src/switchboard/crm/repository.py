@@ -30,9 +30,7 @@ class ContactRepository(Repository[ContactCard]):
     def select(self) -> Select[ContactCard]:
         return super().select().options(selectinload(ContactCard.phones))
 
-    def visible_to(
-        self, stmt: Select[ContactCard], user: User
-    ) -> Select[ContactCard]:
+    def visible_to(self, stmt: Select[ContactCard], user: User) -> Select[ContactCard]:
         if user.role != Role.rep:
             return stmt
         assigned_lead = exists().where(
@@ -44,16 +42,17 @@ class ContactRepository(Repository[ContactCard]):
         return stmt.where(or_(assigned_lead, assigned_appointment))
 
     def search(self, stmt: Select[ContactCard], q: str) -> Select[ContactCard]:
-        term = f"%{q.strip().lower()}%"
+        term = q.strip().lower()
         full_name = func.lower(
             func.coalesce(ContactCard.first_name, "")
             + " "
             + func.coalesce(ContactCard.last_name, "")
         )
+        # autoescape: a typed % or _ is a character to find, not a wildcard.
         conditions: list[Any] = [
-            full_name.like(term),
-            func.lower(func.coalesce(ContactCard.company, "")).like(term),
-            func.lower(func.coalesce(ContactCard.email, "")).like(term),
+            full_name.contains(term, autoescape=True),
+            func.lower(func.coalesce(ContactCard.company, "")).contains(term, autoescape=True),
+            func.lower(func.coalesce(ContactCard.email, "")).contains(term, autoescape=True),
         ]
         digits = "".join(ch for ch in q if ch.isdigit())
         if len(digits) >= 3:
@@ -115,9 +114,7 @@ class AppointmentRepository(Repository[Appointment]):
     def sort_columns(self) -> list[InstrumentedAttribute[Any]]:
         return [Appointment.starts_at, Appointment.id]
 
-    def visible_to(
-        self, stmt: Select[Appointment], user: User
-    ) -> Select[Appointment]:
+    def visible_to(self, stmt: Select[Appointment], user: User) -> Select[Appointment]:
         return stmt.where(Appointment.rep_id == user.id) if user.role == Role.rep else stmt
 
     async def upcoming_for_contact(
@@ -147,7 +144,5 @@ class RecordingSessionRepository(Repository[RecordingSession]):
     model = RecordingSession
     kind = "recording session"
 
-    def visible_to(
-        self, stmt: Select[RecordingSession], user: User
-    ) -> Select[RecordingSession]:
+    def visible_to(self, stmt: Select[RecordingSession], user: User) -> Select[RecordingSession]:
         return stmt.where(RecordingSession.rep_id == user.id) if user.role == Role.rep else stmt

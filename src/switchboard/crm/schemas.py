@@ -69,6 +69,8 @@ class ContactCreate(ContactFields):
 
 
 class ContactUpdate(UpdateSchema):
+    not_null = frozenset({"tags", "consent"})
+
     first_name: str | None = Name
     last_name: str | None = Name
     company: str | None = Field(None, max_length=200)
@@ -88,6 +90,9 @@ class ContactUpdate(UpdateSchema):
 
 
 class ContactRead(RecordRead, ContactFields):
+    # What is stored is shown as stored: a read never re-validates an address (a row from a
+    # webhook or an import must not turn the whole list into a 500).
+    email: str | None = None
     display_name: str
     phone: str | None = None
     phones: list[PhoneRead]
@@ -122,6 +127,8 @@ class LeadCreate(Schema):
 
 
 class LeadUpdate(UpdateSchema):
+    not_null = frozenset({"status"})
+
     status: LeadStatus | None = None
     source: str | None = Field(None, max_length=100)
     service: str | None = Field(None, max_length=100)
@@ -199,6 +206,8 @@ class CallCreate(Schema):
 
 
 class CallUpdate(UpdateSchema):
+    not_null = frozenset({"duration_seconds"})
+
     contact_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None
     duration_seconds: int | None = Field(None, ge=0, le=86_400)
@@ -255,6 +264,8 @@ class AppointmentCreate(_Span):
 
 
 class AppointmentUpdate(UpdateSchema, _Span):
+    not_null = frozenset({"starts_at", "ends_at", "status"})
+
     lead_id: uuid.UUID | None = None
     rep_id: uuid.UUID | None = None
     title: str | None = Field(None, max_length=200)
@@ -286,6 +297,8 @@ class RepShiftCreate(_Span):
 
 
 class RepShiftUpdate(UpdateSchema, _Span):
+    not_null = frozenset({"starts_at", "ends_at", "status"})
+
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     territory: str | None = Field(None, max_length=200)
@@ -312,6 +325,8 @@ class RecordingSessionCreate(_Span):
 
 
 class RecordingSessionUpdate(UpdateSchema, _Span):
+    not_null = frozenset({"status"})
+
     ended_at: AwareDatetime | None = None
     status: RecordingStatus | None = None
     audio_url: str | None = Field(None, max_length=1000)

@@ -140,7 +140,9 @@ class LeadFilters:
 class LeadService(ScopedService[Lead]):
     repository = LeadRepository
 
-    async def list_page(self, filters: LeadFilters, params: PageParams) -> tuple[list[Lead], str | None]:
+    async def list_page(
+        self, filters: LeadFilters, params: PageParams
+    ) -> tuple[list[Lead], str | None]:
         stmt = self.visible()
         if filters.status:
             stmt = stmt.where(Lead.status == filters.status)
@@ -194,7 +196,9 @@ class CallFilters:
 class CallService(ScopedService[Call]):
     repository = CallRepository
 
-    async def list_page(self, filters: CallFilters, params: PageParams) -> tuple[list[Call], str | None]:
+    async def list_page(
+        self, filters: CallFilters, params: PageParams
+    ) -> tuple[list[Call], str | None]:
         stmt = self.visible()
         for column, value in (
             (Call.contact_id, filters.contact_id),

@@ -46,16 +46,19 @@ class InvalidField(SwitchboardError):
     status_code = 422
     code = "invalid_field"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, location: str = "body") -> None:
         super().__init__(message, field=field)
         self.field = field
+        self.location = location  # "body" or "query", as in FastAPI's own `loc`
 
     def to_dict(self) -> dict[str, Any]:
         # Same shape as FastAPI's validation errors so clients read one format.
         return {
             "error": self.code,
             "message": self.message,
-            "detail": [{"loc": ["body", self.field], "msg": self.message, "type": self.code}],
+            "detail": [
+                {"loc": [self.location, self.field], "msg": self.message, "type": self.code}
+            ],
         }
 
 

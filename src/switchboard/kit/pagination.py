@@ -60,7 +60,10 @@ def _encode_value(value: Any) -> Any:
 
 def _decode_value(python_type: type, raw: Any) -> Any:
     if python_type is datetime:
-        return datetime.fromisoformat(raw)
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("a cursor's times carry their offset")
+        return value
     if python_type is uuid.UUID:
         return uuid.UUID(raw)
     return python_type(raw)
@@ -78,8 +81,10 @@ def decode_values(cursor: str, types: list[type]) -> list[Any]:
         if not isinstance(raw, list) or len(raw) != len(types):
             raise ValueError
         return [_decode_value(kind, value) for kind, value in zip(types, raw, strict=True)]
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise InvalidField("cursor", "cursor is not one this list returned") from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidField(
+            "cursor", "cursor is not one this list returned", location="query"
+        ) from exc
 
 
 def encode_cursor(row: Any, columns: list[InstrumentedAttribute[Any]]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationInfo, field_validator
 
 __all__ = ["AwareDatetime", "RecordRead", "Schema", "UpdateSchema", "apply_changes"]
 
@@ -23,6 +23,16 @@ class RecordRead(Schema):
 
 class UpdateSchema(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Fields a PATCH may change but never clear: an explicit null for one is a 422 on it.
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may not be null")
+        return value
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the client sent; an explicit null clears a field."""

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, case, func, or_
 from sqlalchemy.orm import with_expression
 
+from switchboard.crm.models import ContactCard
 from switchboard.kit.clock import utcnow
 from switchboard.kit.repository import Repository
-from switchboard.tasks.models import Task, TaskStatus, effective_status, is_overdue
+from switchboard.tasks.models import Task, TaskPriority, TaskStatus, effective_status, is_overdue
 from switchboard.tenancy.models import Role, User
+
+_PRIORITY_RANK = {TaskPriority.high: 0, TaskPriority.medium: 1, TaskPriority.low: 2}
 
 
 class TaskRepository(Repository[Task]):
@@ -28,12 +31,43 @@ class TaskRepository(Repository[Task]):
         return stmt.where(or_(Task.assignee_id == user.id, Task.created_by_id == user.id))
 
     @staticmethod
-    def with_status(
-        stmt: Select[Task], status: TaskStatus, now: datetime
-    ) -> Select[Task]:
+    def with_status(stmt: Select[Task], status: TaskStatus, now: datetime) -> Select[Task]:
         """Filter on the status users see: overdue is an open task past due, open is the rest."""
         if status == TaskStatus.overdue:
             return stmt.where(is_overdue(now))
         if status == TaskStatus.open:
             return stmt.where(Task.status == TaskStatus.open, ~is_overdue(now))
         return stmt.where(Task.status == status)
+
+    @staticmethod
+    def by_urgency(stmt: Select[Task]) -> Select[Task]:
+        """High priority first, then the earliest due; tasks with no due time come last."""
+        rank = case(_PRIORITY_RANK, value=Task.priority, else_=len(_PRIORITY_RANK))
+        return stmt.order_by(rank, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+
+    async def matching(self, stmt: Select[Task], terms: list[str], limit: int) -> list[Task]:
+        """Tasks whose title or linked contact's name contains any of `terms`, in any case."""
+        words = [term.strip().lower() for term in terms if term.strip()]
+        if not words:
+            return []
+        contact_name = func.lower(
+            func.coalesce(ContactCard.first_name, "")
+            + " "
+            + func.coalesce(ContactCard.last_name, "")
+            + " "
+            + func.coalesce(ContactCard.company, "")
+        )
+        conditions = []
+        for word in words:
+            pattern = f"%{word}%"
+            conditions += [func.lower(Task.title).like(pattern), contact_name.like(pattern)]
+        stmt = (
+            stmt.outerjoin(
+                ContactCard,
+                (ContactCard.id == Task.contact_id) & (ContactCard.tenant_id == Task.tenant_id),
+            )
+            .where(or_(*conditions))
+            .order_by(Task.created_at.desc(), Task.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())

@@ -27,6 +27,8 @@ class TaskCreate(Schema):
 
 
 class TaskUpdate(UpdateSchema):
+    not_null = frozenset({"title", "priority", "assigned_role", "status"})
+
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Description
     status: TaskStatus | None = None
@@ -44,13 +46,6 @@ class TaskUpdate(UpdateSchema):
     def _settable(cls, value: TaskStatus | None) -> TaskStatus | None:
         if value == TaskStatus.overdue:
             raise ValueError("overdue follows from the due time; set open, completed or cancelled")
-        return value
-
-    @field_validator("title", "priority", "assigned_role", "status")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
         return value
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.crm.models import Appointment, Call
 from switchboard.crm.repository import AppointmentRepository, CallRepository
 from switchboard.crm.service import ContactService
+from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams, decode_values, encode_values
 from switchboard.kit.schemas import Schema
 from switchboard.messaging.models import Message
-from switchboard.tasks.models import Task
+from switchboard.tasks.models import Task, effective_status
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tenancy.models import User
 
@@ -65,9 +66,9 @@ async def contact_timeline(
         TimelineKind.message, Message, Message.created_at, Message.body, Message.status
     ).where(Message.tenant_id == tenant, Message.contact_id == contact_id)
     task_rows = tasks.visible_to(
-        _row(TimelineKind.task, Task, Task.created_at, Task.title, Task.status).where(
-            Task.tenant_id == tenant, Task.contact_id == contact_id
-        ),
+        _row(
+            TimelineKind.task, Task, Task.created_at, Task.title, effective_status(utcnow())
+        ).where(Task.tenant_id == tenant, Task.contact_id == contact_id),
         user,
     )
     appointment_rows = appointments.visible_to(

@@ -1,0 +1,310 @@
+"""GET /api/tasks latency with 100,000 tasks in one company: page 1 against page 1,000.
+
+Keyset pagination should make a deep page cost what the first one does. The app runs
+in-process (httpx over ASGI, no sockets), on a scratch SQLite file and a scratch
+PostgreSQL database that are thrown away afterwards.
+
+    .venv/bin/python bench/tasks_list.py [--backend sqlite|postgres|both] [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import event, insert, select, text
+
+from switchboard.app import create_app
+from switchboard.config import Settings
+from switchboard.kit import migrate
+from switchboard.kit.db import Database
+from switchboard.kit.pagination import encode_values
+from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
+from switchboard.tenancy.models import Role, Tenant, User
+from switchboard.tenancy.security import hash_password
+from switchboard.tenancy.service import issue_token
+
+PG_ADMIN_URL = os.environ.get(
+    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+BATCH = 5_000
+
+
+@dataclass
+class Timing:
+    backend: str
+    rows: int
+    page: int
+    samples: list[float]
+    sql_samples: list[float]
+
+    def pct(self, q: float, sql: bool = False) -> float:
+        ordered = sorted(self.sql_samples if sql else self.samples)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return self.pct(0.50)
+
+    @property
+    def p95(self) -> float:
+        return self.pct(0.95)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples) * 1000
+
+    @property
+    def sql_p50(self) -> float:
+        return self.pct(0.50, sql=True)
+
+
+async def load(db: Database, rows: int) -> tuple[User, float]:
+    """One company, one manager, `rows` tasks with distinct creation times; seconds taken."""
+    started = time.perf_counter()
+    async with db.transaction() as session:
+        tenant = Tenant(name="Bench Roofing", slug=f"bench-{uuid.uuid4().hex[:8]}")
+        session.add(tenant)
+        await session.flush()
+        user = User(
+            tenant_id=tenant.id,
+            email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            name="Bench Manager",
+            role=Role.manager,
+            password_hash=hash_password("bench"),
+        )
+        session.add(user)
+        await session.flush()
+    base = datetime.now(UTC) - timedelta(days=365)
+    statuses = [TaskStatus.open, TaskStatus.open, TaskStatus.completed, TaskStatus.cancelled]
+    priorities = list(TaskPriority)
+    for start in range(0, rows, BATCH):
+        batch: list[dict[str, Any]] = []
+        for n in range(start, min(rows, start + BATCH)):
+            created = base + timedelta(seconds=n * 300)
+            batch.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": tenant.id,
+                    "created_at": created,
+                    "updated_at": created,
+                    "title": f"Follow up #{n}",
+                    "description": None,
+                    "status": statuses[n % len(statuses)],
+                    "priority": priorities[n % len(priorities)],
+                    "due_at": created + timedelta(days=2),
+                    "assigned_role": AssignedRole.csr,
+                    "assignee_id": user.id if n % 3 == 0 else None,
+                    "source": TaskSource.manual,
+                    "created_by_id": user.id,
+                }
+            )
+        async with db.transaction() as session:
+            await session.execute(insert(Task.__table__), batch)
+    async with db.transaction() as session:
+        if db.dialect == "postgresql":
+            await session.execute(text("ANALYZE tasks"))
+        else:
+            await session.execute(text("ANALYZE"))
+    return user, time.perf_counter() - started
+
+
+async def cursor_for_page(db: Database, user: User, page: int, limit: int) -> str | None:
+    """The cursor the list hands out at the end of page `page - 1`."""
+    if page == 1:
+        return None
+    async with db.transaction() as session:
+        row = (
+            await session.execute(
+                select(Task.created_at, Task.id)
+                .where(Task.tenant_id == user.tenant_id)
+                .order_by(Task.created_at.desc(), Task.id.desc())
+                .offset((page - 1) * limit - 1)
+                .limit(1)
+            )
+        ).one()
+    return encode_values([row.created_at, row.id])
+
+
+async def capture_query(
+    client: httpx.AsyncClient, db: Database, headers: dict[str, str], params: dict[str, Any]
+) -> tuple[str, Any]:
+    """The SQL (and its parameters) the API runs to read the tasks of one page."""
+    captured: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM tasks" in statement and "ORDER BY" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        await client.get("/api/tasks", params=params, headers=headers)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
+    return captured[-1]
+
+
+async def explain(db: Database, query: tuple[str, Any]) -> str:
+    statement, parameters = query
+    prefix = "EXPLAIN ANALYZE " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    async with db.engine.connect() as conn:
+        result = await conn.exec_driver_sql(prefix + statement, parameters)
+        plan = "\n".join(" ".join(str(v) for v in row) for row in result.all())
+    return f"{statement}\n{plan}"
+
+
+async def time_sql(db: Database, query: tuple[str, Any], runs: int) -> list[float]:
+    """The database's share: the page's query alone, rows fetched, no ORM, no HTTP."""
+    statement, parameters = query
+    samples = []
+    async with db.engine.connect() as conn:
+        for _ in range(runs):
+            started = time.perf_counter()
+            (await conn.exec_driver_sql(statement, parameters)).all()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def measure(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    pages: list[dict[str, Any]],
+    requests: int,
+    warmup: int,
+) -> list[list[float]]:
+    """Time each page's request, taking the pages in turn so load on the machine falls on
+    all of them alike."""
+    samples: list[list[float]] = [[] for _ in pages]
+    for i in range(warmup + requests):
+        for params, kept in zip(pages, samples, strict=True):
+            started = time.perf_counter()
+            response = await client.get("/api/tasks", params=params, headers=headers)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200 or len(response.json()["items"]) != params["limit"]:
+                raise SystemExit(f"unexpected answer: {response.status_code} {response.text[:300]}")
+            if i >= warmup:
+                kept.append(elapsed)
+    return samples
+
+
+async def check_cursor(
+    client: httpx.AsyncClient, db: Database, user: User, headers: dict[str, str], limit: int
+) -> None:
+    """The constructed cursor is the one the API itself returns (pages 2 and 3)."""
+    cursor = None
+    for page in (2, 3):
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        cursor = (await client.get("/api/tasks", params=params, headers=headers)).json()[
+            "next_cursor"
+        ]
+        assert cursor == await cursor_for_page(db, user, page, limit), "cursor mismatch"
+
+
+async def run_backend(
+    url: str, backend: str, args: argparse.Namespace
+) -> tuple[list[Timing], float, str]:
+    settings = Settings(demo=True, database_url=url, run_worker=False)
+    db = Database.from_url(url)
+    try:
+        user, load_seconds = await load(db, args.rows)
+        app = create_app(settings, db=db)
+        headers = {"Authorization": f"Bearer {issue_token(settings, user)}"}
+        transport = httpx.ASGITransport(app=app)
+        timings = []
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await check_cursor(client, db, user, headers, args.limit)
+            deep_cursor = await cursor_for_page(db, user, args.page, args.limit)
+            pages = [{"limit": args.limit}, {"limit": args.limit, "cursor": deep_cursor}]
+            queries = [await capture_query(client, db, headers, params) for params in pages]
+            plan = await explain(db, queries[1]) if args.explain else ""
+            http = await measure(client, headers, pages, args.requests, args.warmup)
+            for page, samples, query in zip((1, args.page), http, queries, strict=True):
+                sql = await time_sql(db, query, args.requests)
+                timings.append(Timing(backend, args.rows, page, samples, sql))
+        return timings, load_seconds, plan
+    finally:
+        await db.dispose()
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def bench_sqlite(args: argparse.Namespace) -> tuple[list[Timing], float, str]:
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        migrate.upgrade(url)
+        return asyncio.run(run_backend(url, "sqlite", args))
+
+
+def bench_postgres(args: argparse.Namespace) -> tuple[list[Timing], float, str]:
+    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        migrate.upgrade(url)
+        return asyncio.run(run_backend(url, "postgres", args))
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--page", type=int, default=1_000, help="the deep page to time")
+    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print the deep page's plan")
+    args = parser.parse_args()
+    if args.page * args.limit > args.rows:
+        parser.error(f"--rows must be at least --page x --limit ({args.page * args.limit})")
+
+    results: list[Timing] = []
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        runner = bench_sqlite if backend == "sqlite" else bench_postgres
+        timings, load_seconds, plan = runner(args)
+        print(f"{backend}: loaded {args.rows:,} tasks in {load_seconds:.1f}s", file=sys.stderr)
+        if plan:
+            print(f"{backend} plan for page {args.page}:\n{plan}\n", file=sys.stderr)
+        results += timings
+
+    print(f"GET /api/tasks?limit={args.limit}: {args.requests} requests per page, in-process")
+    print(
+        f"{'backend':<9} {'rows':>8} {'page':>5} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
+        f" {'SQL p50 ms':>11}"
+    )
+    for t in results:
+        print(
+            f"{t.backend:<9} {t.rows:>8,} {t.page:>5} {t.p50:>8.2f} {t.p95:>8.2f} {t.mean:>8.2f}"
+            f" {t.sql_p50:>11.2f}"
+        )
+    for backend in backends:
+        first, deep = (t for t in results if t.backend == backend)
+        print(
+            f"{backend}: page {deep.page} / page 1 = {deep.p50 / first.p50:.2f}x at p50, "
+            f"{deep.p95 / first.p95:.2f}x at p95 (SQL alone {deep.sql_p50 / first.sql_p50:.2f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

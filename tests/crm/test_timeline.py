@@ -1,0 +1,139 @@
+"""A contact's timeline: calls, messages, tasks and appointments, newest first, paginated."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+
+from switchboard.crm.models import ContactCard
+from switchboard.messaging.models import (
+    Channel,
+    Direction,
+    Message,
+    MessageStatus,
+    MessagingSession,
+    Sender,
+)
+from switchboard.tenancy.models import Role, Tenant
+from tests.factories import Factory
+from tests.kit.helpers import AsUser, walk_pages
+
+
+async def add_message(
+    factory: Factory, tenant: Tenant, contact: ContactCard, body: str, at: datetime
+) -> Message:
+    """An inbound SMS at `at` (the timeline orders messages by when they were stored)."""
+    session = MessagingSession(
+        tenant_id=tenant.id,
+        contact_id=contact.id,
+        channel=Channel.sms,
+        counterpart_address="+13125550100",
+        first_message_at=at,
+        last_message_at=at,
+        message_count=1,
+    )
+    factory.session.add(session)
+    await factory.session.flush()
+    message = Message(
+        tenant_id=tenant.id,
+        session_id=session.id,
+        contact_id=contact.id,
+        direction=Direction.inbound,
+        sender=Sender.customer,
+        channel=Channel.sms,
+        body=body,
+        status=MessageStatus.received,
+        created_at=at,
+    )
+    factory.session.add(message)
+    await factory.session.flush()
+    return message
+
+
+async def test_timeline_merges_everything_newest_first(
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, frozen_clock: object
+) -> None:
+    now: datetime = frozen_clock.now  # type: ignore[attr-defined]
+    tenant = await factory.tenant()
+    headers = as_user(await factory.user(tenant, Role.csr))
+    contact, other = await factory.contact(tenant), await factory.contact(tenant)
+
+    call = await factory.call(tenant, contact, started_at=now - timedelta(hours=5))
+    message = await add_message(
+        factory, tenant, contact, "Is Tuesday OK?", now - timedelta(hours=4)
+    )
+    frozen_clock.advance(-3 * 3600)  # type: ignore[attr-defined]
+    task = await factory.task(
+        tenant, contact_id=contact.id, title="Call back", due_at=now - timedelta(hours=1)
+    )
+    frozen_clock.advance(3 * 3600)  # type: ignore[attr-defined]
+    appointment = await factory.appointment(
+        tenant, contact, starts_at=now + timedelta(days=1), title="Roof inspection"
+    )
+    # Another contact's history stays out.
+    await factory.call(tenant, other, started_at=now - timedelta(minutes=1))
+    await factory.task(tenant, contact_id=other.id)
+
+    response = await client.get(f"/api/contacts/{contact.id}/timeline", headers=headers)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(i["kind"], i["id"]) for i in items] == [
+        ("appointment", str(appointment.id)),
+        ("task", str(task.id)),
+        ("message", str(message.id)),
+        ("call", str(call.id)),
+    ]
+    assert response.json()["next_cursor"] is None
+    by_kind = {item["kind"]: item for item in items}
+    assert by_kind["appointment"]["title"] == "Roof inspection"
+    assert by_kind["message"]["title"] == "Is Tuesday OK?"
+    assert by_kind["call"]["title"] == "inbound call"
+    # An open task past its due time reads as overdue here too.
+    assert by_kind["task"]["status"] == "overdue"
+    assert datetime.fromisoformat(by_kind["call"]["at"]) == now - timedelta(hours=5)
+
+
+async def test_timeline_pages_with_a_cursor(
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, frozen_clock: object
+) -> None:
+    now: datetime = frozen_clock.now  # type: ignore[attr-defined]
+    tenant = await factory.tenant()
+    headers = as_user(await factory.user(tenant, Role.manager))
+    contact = await factory.contact(tenant)
+    made: set[str] = set()
+    for hour in range(4):
+        made.add(
+            str((await factory.call(tenant, contact, started_at=now - timedelta(hours=hour))).id)
+        )
+        message = await add_message(
+            factory, tenant, contact, f"m{hour}", now - timedelta(hours=hour)
+        )
+        made.add(str(message.id))
+    # Several rows at the very same instant still page without loss.
+    for _ in range(3):
+        made.add(str((await factory.task(tenant, contact_id=contact.id)).id))
+
+    walked = await walk_pages(client, f"/api/contacts/{contact.id}/timeline", headers, limit=2)
+    ids = [item["id"] for item in walked]
+    assert len(ids) == len(set(ids)) == len(made)
+    assert set(ids) == made
+    times = [datetime.fromisoformat(item["at"]) for item in walked]
+    assert times == sorted(times, reverse=True)
+
+    garbage = await client.get(
+        f"/api/contacts/{contact.id}/timeline", params={"cursor": "garbage"}, headers=headers
+    )
+    assert garbage.status_code == 422
+
+
+async def test_timeline_of_unknown_or_foreign_contact_is_404(
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser
+) -> None:
+    tenant = await factory.tenant()
+    headers = as_user(await factory.user(tenant, Role.manager))
+    foreign = await factory.contact(await factory.tenant())
+    for contact_id in (uuid.uuid4(), foreign.id):
+        response = await client.get(f"/api/contacts/{contact_id}/timeline", headers=headers)
+        assert response.status_code == 404
