@@ -11,7 +11,6 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 log = logging.getLogger(__name__)
 _PENDING = "switchboard.pending_events"
 _CHANNEL_PREFIX = "switchboard:events:"
+RESYNC = "resync"  # events may have been missed: the screen should reload what it shows
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,43 @@ def take_pending(session: AsyncSession) -> list[Event]:
     return events
 
 
+class Subscription:
+    """One subscriber's bounded queue of a tenant's events. It receives events from the
+    moment it is created, so nothing slips by between subscribing and the first read.
+    A subscriber too slow to keep up loses events and is told so by a `resync` event."""
+
+    def __init__(self, tenant_id: uuid.UUID, queue_size: int) -> None:
+        self.tenant_id = tenant_id
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
+        self._lagged = False
+        self.closed = False
+
+    def offer(self, event: Event) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            if not self._lagged:
+                log.warning("dropping events for a slow subscriber of %s", self.tenant_id)
+            self._lagged = True
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self.closed:
+            raise StopAsyncIteration
+        if self._lagged and self._queue.empty():
+            self._lagged = False
+            return Event(RESYNC, self.tenant_id, {"reason": "missed events"})
+        return await self._queue.get()
+
+
 class EventBus(Protocol):
     async def publish(self, event: Event) -> None: ...
 
-    def subscribe(self, tenant_id: uuid.UUID) -> AsyncIterator[Event]: ...
+    def subscribe(self, tenant_id: uuid.UUID) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -63,7 +96,7 @@ class LocalBus:
     """In-process fan-out: each subscriber has its own bounded queue."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._queues: dict[uuid.UUID, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._queue_size = queue_size
 
     async def start(self) -> None:
@@ -76,24 +109,39 @@ class LocalBus:
         self.deliver(event)
 
     def deliver(self, event: Event) -> None:
-        for queue in list(self._queues.get(event.tenant_id, ())):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                log.warning("dropping event for a slow subscriber of %s", event.tenant_id)
+        for subscription in list(self._subscriptions.get(event.tenant_id, ())):
+            subscription.offer(event)
 
-    async def subscribe(self, tenant_id: uuid.UUID) -> AsyncIterator[Event]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
-        self._queues[tenant_id].add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._queues[tenant_id].discard(queue)
+    def deliver_to_all(self, event_type: str, data: dict[str, Any]) -> None:
+        for tenant_id in list(self._subscriptions):
+            self.deliver(Event(event_type, tenant_id, data))
+
+    def subscribe(self, tenant_id: uuid.UUID) -> Subscription:
+        """Start receiving `tenant_id`'s events; pair with `unsubscribe`."""
+        subscription = Subscription(tenant_id, self._queue_size)
+        self._subscriptions[tenant_id].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.closed = True
+        subscribers = self._subscriptions.get(subscription.tenant_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscriptions[subscription.tenant_id]
+
+    def subscriber_count(self, tenant_id: uuid.UUID) -> int:
+        return len(self._subscriptions.get(tenant_id, ()))
 
 
 class RedisBus(LocalBus):
-    """Publishes to Redis; one listener per process feeds the local subscribers."""
+    """Publishes to Redis; one listener per process feeds the local subscribers.
+
+    Pub/sub keeps nothing for a listener that is away: after the listener reconnects, every
+    local subscriber gets a `resync` event so its screen reloads instead of silently
+    missing changes."""
+
+    RECONNECT_MAX_SECONDS = 30.0
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -105,31 +153,61 @@ class RedisBus(LocalBus):
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="switchboard-redis-events")
-        await asyncio.wait_for(self._ready.wait(), timeout=5)
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._listener}, timeout=5, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            await self.stop()
+            raise ConnectionError("could not subscribe to Redis for live events")
 
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+            self._listener = None
         await self._redis.aclose()
 
     async def publish(self, event: Event) -> None:
-        await self._redis.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
+        # The transaction has already committed: a Redis outage costs live updates, never
+        # the request, and screens resync when the listener comes back.
+        from redis.exceptions import RedisError
+
+        try:
+            await self._redis.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
+        except (RedisError, OSError) as exc:
+            log.warning("could not publish %s to Redis: %s", event.type, exc)
 
     async def _listen(self) -> None:
-        pubsub = self._redis.pubsub()
-        await pubsub.psubscribe(f"{_CHANNEL_PREFIX}*")
-        self._ready.set()
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") == "pmessage":
-                    try:
-                        self.deliver(Event.from_json(message["data"]))
-                    except (ValueError, KeyError) as exc:
-                        log.warning("ignoring a malformed event: %s", exc)
-        finally:
-            await pubsub.aclose()
+        from redis.exceptions import RedisError
+
+        delay = 0.5
+        connected_before = False
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.psubscribe(f"{_CHANNEL_PREFIX}*")
+                async for message in pubsub.listen():
+                    if message.get("type") == "psubscribe":
+                        # Confirmed by the server: from now on no publish can slip by.
+                        if connected_before:
+                            self.deliver_to_all(RESYNC, {"reason": "reconnected"})
+                        connected_before, delay = True, 0.5
+                        self._ready.set()
+                    elif message.get("type") == "pmessage":
+                        try:
+                            self.deliver(Event.from_json(message["data"]))
+                        except (ValueError, KeyError, TypeError) as exc:
+                            log.warning("ignoring a malformed event: %s", exc)
+            except (RedisError, OSError) as exc:
+                log.warning("Redis event listener lost its connection (%s); retrying", exc)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
 
 
 def make_bus(redis_url: str | None) -> LocalBus:

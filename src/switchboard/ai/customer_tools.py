@@ -1,0 +1,334 @@
+"""The customer auto-responder's tools. Each is pinned to the one contact the conversation is
+with (`ToolContext.contact_id`, no staff user): it reads only that contact's records, shows
+nothing internal (notes, lead values), and acts for the company, never for a staff member.
+
+`hand_to_human` does not pause the AI. Pausing is what a person does when they take the
+conversation over (`MessagingSession.ai_paused`); set by the AI with nobody on it yet, it
+would leave the customer unanswered. Instead it opens (or reuses) a high-priority CSR task
+on the contact, which is the durable "needs a human" mark the inbox and dashboards can
+query, and raises a `session.needs_human` event so open screens flag the conversation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field
+
+from switchboard.ai.model import ToolSpec
+from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError
+from switchboard.crm.models import Appointment, AppointmentStatus, Lead, LeadStatus
+from switchboard.crm.repository import AppointmentRepository, ContactRepository, LeadRepository
+from switchboard.kit.clock import utcnow
+from switchboard.kit.events import Event, emit
+from switchboard.kit.schemas import Schema
+from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
+from switchboard.tasks.repository import TaskRepository
+from switchboard.tasks.schemas import TaskCreate
+from switchboard.tasks.service import create_system_task
+from switchboard.tenancy.models import Tenant
+from switchboard.tenancy.repository import UserRepository
+
+ACTIVE_APPOINTMENT = frozenset({AppointmentStatus.scheduled, AppointmentStatus.confirmed})
+HANDOFF_TASK_TITLE = "Customer needs a reply from the team"
+# How soon an auto-reply task falls overdue: a customer is waiting on the other end.
+DUE_AFTER = {
+    TaskPriority.high: timedelta(minutes=15),
+    TaskPriority.medium: timedelta(hours=2),
+    TaskPriority.low: timedelta(days=1),
+}
+
+
+# --- time, in the company's zone ------------------------------------------------------------
+
+
+def tenant_zone(tenant: Tenant) -> ZoneInfo:
+    try:
+        return ZoneInfo(tenant.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_day(moment: datetime) -> str:
+    """`Tuesday, Nov 24` (the moment already in the zone it is shown in)."""
+    return f"{moment:%A}, {moment:%b} {moment.day}"
+
+
+def format_time(moment: datetime) -> str:
+    """`2:00 PM`."""
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def format_when(moment: datetime, zone: ZoneInfo) -> str:
+    """`Tuesday, Nov 24 at 2:00 PM`, in the company's time zone."""
+    local = moment.astimezone(zone)
+    return f"{format_day(local)} at {format_time(local)}"
+
+
+# --- tools ----------------------------------------------------------------------------------
+
+
+def _contact_id(ctx: ToolContext) -> uuid.UUID:
+    if ctx.contact_id is None:
+        raise ToolError("this conversation is not linked to a customer record")
+    return ctx.contact_id
+
+
+async def upcoming_appointments(ctx: ToolContext, contact_id: uuid.UUID) -> list[Appointment]:
+    """The contact's appointments that have not ended yet, soonest first."""
+    repo = AppointmentRepository(ctx.session, ctx.tenant.id)
+    return await repo.upcoming_for_contact(contact_id, utcnow(), limit=5)
+
+
+async def _rep_names(ctx: ToolContext, appointments: list[Appointment]) -> dict[uuid.UUID, str]:
+    users = UserRepository(ctx.session, ctx.tenant.id)
+    names: dict[uuid.UUID, str] = {}
+    for rep_id in {a.rep_id for a in appointments if a.rep_id is not None}:
+        rep = await users.find(rep_id)
+        if rep is not None:
+            names[rep_id] = rep.name
+    return names
+
+
+async def get_upcoming_appointments(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    contact_id = _contact_id(ctx)
+    zone = tenant_zone(ctx.tenant)
+    appointments = await upcoming_appointments(ctx, contact_id)
+    reps = await _rep_names(ctx, appointments)
+    today = utcnow().astimezone(zone).date()
+    return {
+        "timezone": zone.key,
+        "today": format_day(utcnow().astimezone(zone)),
+        "appointments": [
+            {
+                "id": str(a.id),
+                "title": a.title,
+                "status": a.status,
+                "active": a.status in ACTIVE_APPOINTMENT,
+                "when": format_when(a.starts_at, zone),
+                "day": format_day(a.starts_at.astimezone(zone)),
+                "time": format_time(a.starts_at.astimezone(zone)),
+                "is_today": a.starts_at.astimezone(zone).date() == today,
+                "is_tomorrow": (a.starts_at.astimezone(zone).date() - today).days == 1,
+                "starts_at": a.starts_at.astimezone(zone).isoformat(),
+                "ends_at": a.ends_at.astimezone(zone).isoformat(),
+                "rep_name": reps.get(a.rep_id) if a.rep_id else None,
+                "address": a.address,
+            }
+            for a in appointments
+        ],
+    }
+
+
+async def get_contact(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    contact = await ContactRepository(ctx.session, ctx.tenant.id).get(_contact_id(ctx))
+    leads = LeadRepository(ctx.session, ctx.tenant.id)
+    open_leads = (
+        await ctx.session.execute(
+            leads.select()
+            .where(
+                Lead.contact_id == contact.id, Lead.status.not_in([LeadStatus.won, LeadStatus.lost])
+            )
+            .order_by(Lead.created_at)
+        )
+    ).scalars()
+    return {
+        "company_name": ctx.tenant.name,
+        "name": contact.display_name,
+        "first_name": contact.first_name,
+        "address": contact.address,
+        "email": contact.email,
+        "open_requests": [{"service": lead.service, "status": lead.status} for lead in open_leads],
+    }
+
+
+async def _appointment_of_contact(
+    ctx: ToolContext, contact_id: uuid.UUID, appointment_id: uuid.UUID | None
+) -> Appointment | None:
+    if appointment_id is None:
+        return None
+    appointment = await AppointmentRepository(ctx.session, ctx.tenant.id).find(appointment_id)
+    if appointment is None or appointment.contact_id != contact_id:
+        raise ToolError("that appointment is not one of this customer's")
+    return appointment
+
+
+async def _open_task_like(
+    ctx: ToolContext, contact_id: uuid.UUID, title: str, appointment: Appointment | None
+) -> Task | None:
+    """An open auto-reply task on this contact with this title (and appointment): a customer
+    who texts the same thing three times should not give the team three tasks."""
+    repo = TaskRepository(ctx.session, ctx.tenant.id)
+    stmt = repo.select().where(
+        Task.contact_id == contact_id,
+        Task.source == TaskSource.auto_reply,
+        Task.status == TaskStatus.open,
+        Task.title == title,
+        Task.appointment_id == appointment.id
+        if appointment is not None
+        else Task.appointment_id.is_(None),
+    )
+    return (await ctx.session.execute(stmt)).scalars().first()
+
+
+async def open_task(
+    ctx: ToolContext,
+    *,
+    title: str,
+    description: str | None,
+    priority: TaskPriority,
+    appointment: Appointment | None = None,
+    assigned_role: AssignedRole = AssignedRole.csr,
+) -> tuple[Task, bool]:
+    """(task, created): a new auto-reply task on the contact, or the open one already there."""
+    contact_id = _contact_id(ctx)
+    existing = await _open_task_like(ctx, contact_id, title.strip(), appointment)
+    if existing is not None:
+        return existing, False
+    assignee = appointment.rep_id if appointment and assigned_role == AssignedRole.rep else None
+    data = TaskCreate(
+        title=title,
+        description=description,
+        priority=priority,
+        due_at=utcnow() + DUE_AFTER[priority],
+        assigned_role=assigned_role,
+        assignee_id=assignee,
+        source=TaskSource.auto_reply,
+        contact_id=contact_id,
+        appointment_id=appointment.id if appointment else None,
+    )
+    return await create_system_task(ctx.session, ctx.tenant.id, data, TaskSource.auto_reply), True
+
+
+def _task_result(task: Task, created: bool, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "task_id": str(task.id),
+        "title": task.title,
+        "priority": task.priority,
+        "assigned_role": task.assigned_role,
+        "due": format_when(task.due_at, zone) if task.due_at else None,
+        "already_open": not created,
+    }
+
+
+class CreateTaskArgs(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    priority: TaskPriority = TaskPriority.medium
+    appointment_id: uuid.UUID | None = None
+    assigned_role: Literal[AssignedRole.csr, AssignedRole.rep] = AssignedRole.csr
+
+
+class HandToHumanArgs(Schema):
+    reason: str = Field("The customer needs a person to answer.", max_length=2000)
+    summary: str | None = Field(None, max_length=5000)
+
+
+async def create_task(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    request = CreateTaskArgs.model_validate(args)
+    contact_id = _contact_id(ctx)
+    appointment = await _appointment_of_contact(ctx, contact_id, request.appointment_id)
+    task, created = await open_task(
+        ctx,
+        title=request.title,
+        description=request.description,
+        priority=request.priority,
+        appointment=appointment,
+        assigned_role=request.assigned_role,
+    )
+    return _task_result(task, created, tenant_zone(ctx.tenant))
+
+
+async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    request = HandToHumanArgs.model_validate(args)
+    contact_id = _contact_id(ctx)
+    reason = request.reason
+    description = reason if not request.summary else f"{reason}\n\nCustomer: {request.summary}"
+    task, created = await open_task(
+        ctx, title=HANDOFF_TASK_TITLE, description=description, priority=TaskPriority.high
+    )
+    session_id = ctx.extras.get("session_id")
+    emit(
+        ctx.session,
+        Event(
+            "session.needs_human",
+            ctx.tenant.id,
+            {
+                "session_id": str(session_id) if session_id else None,
+                "contact_id": str(contact_id),
+                "task_id": str(task.id),
+                "reason": reason,
+            },
+        ),
+    )
+    return {"handed_off": True, **_task_result(task, created, tenant_zone(ctx.tenant))}
+
+
+_PRIORITY = {"type": "string", "enum": [p.value for p in TaskPriority]}
+
+CUSTOMER_TOOLS = [
+    Tool(
+        ToolSpec(
+            "get_upcoming_appointments",
+            "The customer's appointments that have not ended yet, soonest first: title, "
+            "status, day and time in the company's time zone, whether it is today, the "
+            "rep's name and the address. The only source for appointment details.",
+            {"type": "object", "properties": {}, "additionalProperties": False},
+        ),
+        get_upcoming_appointments,
+    ),
+    Tool(
+        ToolSpec(
+            "get_contact",
+            "The customer's name, address, email and open service requests, and the "
+            "company's name.",
+            {"type": "object", "properties": {}, "additionalProperties": False},
+        ),
+        get_contact,
+    ),
+    Tool(
+        ToolSpec(
+            "create_task",
+            "Ask the team to follow up: opens a task for a CSR (or the appointment's rep) on "
+            "this customer, e.g. to reschedule, cancel, book, or answer a pricing question. "
+            "Use high priority for anything about an appointment in the next day.",
+            {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string", "maxLength": 200},
+                    "description": {"type": "string"},
+                    "priority": _PRIORITY,
+                    "appointment_id": {"type": "string", "description": "one of theirs"},
+                    "assigned_role": {"type": "string", "enum": ["csr", "rep"]},
+                },
+                "required": ["title"],
+                "additionalProperties": False,
+            },
+        ),
+        create_task,
+    ),
+    Tool(
+        ToolSpec(
+            "hand_to_human",
+            "Hand the conversation to a person when you cannot answer from the tools: opens "
+            "an urgent CSR task and flags the conversation for staff.",
+            {
+                "type": "object",
+                "properties": {
+                    "reason": {"type": "string"},
+                    "summary": {"type": "string", "description": "what the customer needs"},
+                },
+                "required": ["reason"],
+                "additionalProperties": False,
+            },
+        ),
+        hand_to_human,
+    ),
+]
+
+
+def customer_toolbox() -> Toolbox:
+    return Toolbox(CUSTOMER_TOOLS)

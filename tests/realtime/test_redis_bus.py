@@ -1,0 +1,102 @@
+"""Live events across processes: two app instances, each with its own RedisBus, share
+events through Redis; a socket held by one hears a change committed through the other."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from switchboard.app import create_app
+from switchboard.config import Settings
+from switchboard.kit.db import Database
+from switchboard.kit.events import Event, RedisBus
+from switchboard.tenancy.models import Role
+from switchboard.tenancy.service import issue_token
+from tests.conftest import REDIS_URL
+from tests.factories import Factory
+from tests.realtime.asgi_websocket import ASGIWebSocket
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, redis.RedisError) as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+async def test_an_event_crosses_between_two_buses(redis_url: str) -> None:
+    tenant_id, other_tenant = uuid.uuid4(), uuid.uuid4()
+    publisher, listener = RedisBus(redis_url), RedisBus(redis_url)
+    await publisher.start()
+    await listener.start()
+    try:
+        subscription = listener.subscribe(tenant_id)
+        await publisher.publish(Event("session.updated", other_tenant, {"id": "not yours"}))
+        await publisher.publish(Event("session.updated", tenant_id, {"id": "s1"}))
+        received = await anext(subscription)
+        assert received == Event("session.updated", tenant_id, {"id": "s1"})
+    finally:
+        await publisher.stop()
+        await listener.stop()
+
+
+@pytest.fixture
+async def two_apps(
+    settings: Settings, db: Database, redis_url: str
+) -> AsyncIterator[tuple[FastAPI, FastAPI]]:
+    """Two instances as two processes would run them: each its own RedisBus, started as the
+    app's lifespan starts it (the rest of the lifespan, MCP and the worker, is not needed)."""
+    redis_settings = settings.model_copy(update={"redis_url": redis_url})
+    first, second = create_app(redis_settings, db=db), create_app(redis_settings, db=db)
+    assert db.bus is first.state.bus  # commits in this test publish through the first app
+    started = []
+    try:
+        for app in (first, second):
+            await app.state.bus.start()
+            started.append(app.state.bus)
+        yield first, second
+    finally:
+        for bus in started:
+            await bus.stop()
+
+
+async def test_a_task_created_on_one_instance_reaches_a_socket_on_another(
+    two_apps: tuple[FastAPI, FastAPI], settings: Settings, factory: Factory
+) -> None:
+    api_app, socket_app = two_apps
+    assert isinstance(api_app.state.bus, RedisBus)
+    assert isinstance(socket_app.state.bus, RedisBus)
+    tenant, other_tenant = await factory.tenant(), await factory.tenant()
+    csr = await factory.user(tenant, Role.csr)
+    outsider = await factory.user(other_tenant, Role.csr)
+
+    async with (
+        ASGIWebSocket(socket_app, "/ws", token=issue_token(settings, csr)) as mine,
+        ASGIWebSocket(socket_app, "/ws", token=issue_token(settings, outsider)) as theirs,
+    ):
+        await mine.receive_until("ready")
+        await theirs.receive_until("ready")
+        transport = httpx.ASGITransport(app=api_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as api:
+            created = await api.post(
+                "/api/tasks",
+                json={"title": "Confirm Tuesday"},
+                headers={"Authorization": f"Bearer {issue_token(settings, csr)}"},
+            )
+        assert created.status_code == 201, created.text
+        event = await mine.receive_until("task.created")
+        assert event["data"]["task"]["id"] == created.json()["id"]
+        await theirs.assert_silent(0.3)
