@@ -1,4 +1,5 @@
-"""Choose the chat model from settings."""
+"""Choose the chat model from settings: `openai` (any OpenAI-compatible server) or the
+built-in offline model."""
 
 from __future__ import annotations
 
@@ -8,4 +9,9 @@ from switchboard.config import Settings
 
 
 def get_model(settings: Settings) -> ChatModel:
+    if settings.llm_provider == "openai":
+        # Imported here so the offline default never loads the SDK.
+        from switchboard.ai.openai_model import OpenAIModel
+
+        return OpenAIModel(settings)
     return BuiltinModel()

@@ -59,6 +59,23 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+async def get_current_user_detached(
+    db: Annotated[Database, Depends(get_db)],
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(_bearer)],
+) -> User:
+    """The current user, read in a transaction of its own that is over before the endpoint
+    runs: for endpoints that commit in steps (an assistant turn) and must not hold the
+    request's transaction, and SQLite's write lock with it, while a model answers."""
+    if not token:
+        raise Unauthorized("missing bearer token")
+    async with db.transaction() as session:
+        return await user_from_token(session, token, settings)
+
+
+CurrentUserDetached = Annotated[User, Depends(get_current_user_detached)]
+
+
 def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that passes the current user through if they hold one of `roles`."""
 

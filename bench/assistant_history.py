@@ -1,0 +1,419 @@
+"""Assistant history at scale: the latest page of a 100-message conversation against a
+10,000-message one, appending message 10 against message 10,000, and a whole built-in
+assistant turn, on SQLite and PostgreSQL.
+
+A conversation's messages are read and numbered through the (conversation_id, seq) index,
+so neither a page nor an append should cost more as the conversation grows. The app runs
+in-process (httpx over ASGI, no sockets) on scratch databases that are thrown away.
+
+    .venv/bin/python bench/assistant_history.py [--backend sqlite|postgres|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, event, insert, text, update
+
+from switchboard.app import create_app
+from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
+from switchboard.assistant.service import ConversationService
+from switchboard.config import Settings
+from switchboard.kit import migrate
+from switchboard.kit.db import Database
+from switchboard.tasks.models import Task, TaskPriority
+from switchboard.tenancy.models import Role, Tenant, User
+from switchboard.tenancy.security import hash_password
+from switchboard.tenancy.service import issue_token
+
+PG_ADMIN_URL = os.environ.get(
+    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+BATCH = 2_000
+SMALL, LARGE = 100, 10_000
+APPEND_SMALL, APPEND_LARGE = 10, 10_000
+TURN_REQUESTS = [
+    "What's most urgent today?",
+    "Which of my overdue tasks should I tackle first?",
+    "Create a task to call the Hendersons tomorrow at 5pm",
+    "Who do I need to follow up with?",
+]
+SENTENCES = [
+    "Can you check whether the Hendersons approved the roof estimate?",
+    "They approved it on Tuesday; the crew is booked for Friday morning.",
+    "Create a follow-up to confirm the gutter colour with Mrs. Lopez.",
+    "Done: I created the task, due tomorrow at 10 AM, assigned to you.",
+]
+
+
+@dataclass
+class Series:
+    label: str
+    samples: list[float]
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return self.pct(0.50)
+
+    @property
+    def p95(self) -> float:
+        return self.pct(0.95)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples) * 1000
+
+
+@dataclass
+class Result:
+    backend: str
+    pages: dict[int, tuple[Series, Series, Series]]  # messages -> (HTTP, service, SQL)
+    appends: dict[int, Series]  # message number -> append
+    turn: Series
+    plans: str
+
+
+async def load(db: Database) -> tuple[User, dict[int, uuid.UUID]]:
+    """One company, one CSR with a few tasks, and conversations of 100, 10,000, 9 and 9,999
+    messages (the last two are where messages 10 and 10,000 get appended)."""
+    async with db.transaction() as session:
+        tenant = Tenant(name="Bench Roofing", slug=f"bench-{uuid.uuid4().hex[:8]}")
+        session.add(tenant)
+        await session.flush()
+        user = User(
+            tenant_id=tenant.id,
+            email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            name="Bench CSR",
+            role=Role.csr,
+            password_hash=hash_password("bench"),
+        )
+        session.add(user)
+        await session.flush()
+        now = datetime.now(UTC)
+        for n in range(12):
+            session.add(
+                Task(
+                    tenant_id=tenant.id,
+                    title=f"Call back customer {n}",
+                    priority=list(TaskPriority)[n % 3],
+                    due_at=now + timedelta(hours=n - 6),
+                    assignee_id=user.id,
+                )
+            )
+    conversations: dict[int, uuid.UUID] = {}
+    base = datetime.now(UTC) - timedelta(days=30)
+    for size in (SMALL, LARGE, APPEND_SMALL - 1, APPEND_LARGE - 1):
+        conversation_id = uuid.uuid4()
+        async with db.transaction() as session:
+            await session.execute(
+                insert(Conversation.__table__).values(
+                    id=conversation_id,
+                    tenant_id=user.tenant_id,
+                    owner_id=user.id,
+                    title=f"{size} messages",
+                    title_is_auto=False,
+                    message_count=size,
+                    last_message_at=base + timedelta(seconds=size),
+                    last_message_preview=SENTENCES[size % 4][:140],
+                    pinned=False,
+                    created_at=base,
+                    updated_at=base,
+                )
+            )
+        for start in range(1, size + 1, BATCH):
+            rows = []
+            for seq in range(start, min(size, start + BATCH - 1) + 1):
+                at = base + timedelta(seconds=seq)
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "tenant_id": user.tenant_id,
+                        "conversation_id": conversation_id,
+                        "seq": seq,
+                        "role": ChatRole.user if seq % 2 else ChatRole.assistant,
+                        "content": f"{SENTENCES[seq % 4]} (#{seq})",
+                        "status": "ok",
+                        "tool_calls": [],
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
+            async with db.transaction() as session:
+                await session.execute(insert(ChatMessage.__table__), rows)
+        conversations[size] = conversation_id
+    async with db.transaction() as session:
+        analyze = "ANALYZE chat_messages" if db.dialect == "postgresql" else "ANALYZE"
+        await session.execute(text(analyze))
+    return user, conversations
+
+
+async def capture_query(
+    client: httpx.AsyncClient, db: Database, headers: dict[str, str], url: str
+) -> tuple[str, Any]:
+    """The SQL (and parameters) the API runs to read the page's messages."""
+    captured: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM chat_messages" in statement and "ORDER BY" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        await client.get(url, headers=headers)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
+    return captured[-1]
+
+
+async def explain(db: Database, query: tuple[str, Any]) -> str:
+    statement, parameters = query
+    prefix = "EXPLAIN ANALYZE " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    async with db.engine.connect() as conn:
+        result = await conn.exec_driver_sql(prefix + statement, parameters)
+        return "\n".join(" ".join(str(v) for v in row) for row in result.all())
+
+
+async def time_sql(db: Database, query: tuple[str, Any], runs: int) -> list[float]:
+    statement, parameters = query
+    samples = []
+    async with db.engine.connect() as conn:
+        for _ in range(runs):
+            started = time.perf_counter()
+            (await conn.exec_driver_sql(statement, parameters)).all()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def time_pages(
+    client: httpx.AsyncClient,
+    db: Database,
+    user: User,
+    headers: dict[str, str],
+    conversations: dict[int, uuid.UUID],
+    args: argparse.Namespace,
+) -> dict[int, tuple[Series, Series, Series]]:
+    """The latest page of each conversation, in turn: over HTTP (in-process), through the
+    service alone (one transaction, ORM rows), and the query alone."""
+    sizes = [SMALL, LARGE]
+    http: dict[int, list[float]] = {size: [] for size in sizes}
+    service: dict[int, list[float]] = {size: [] for size in sizes}
+    for i in range(args.warmup + args.requests):
+        for size in sizes:
+            url = f"/api/chat/conversations/{conversations[size]}/messages?limit={args.limit}"
+            started = time.perf_counter()
+            response = await client.get(url, headers=headers)
+            elapsed = time.perf_counter() - started
+            items = response.json()["items"] if response.status_code == 200 else []
+            if len(items) != args.limit or items[-1]["seq"] != size:
+                raise SystemExit(f"unexpected answer: {response.status_code} {response.text[:300]}")
+            started = time.perf_counter()
+            async with db.transaction() as session:
+                rows, _ = await ConversationService(session, user).history(
+                    conversations[size], args.limit
+                )
+            service_elapsed = time.perf_counter() - started
+            assert rows[-1].seq == size
+            if i >= args.warmup:
+                http[size].append(elapsed)
+                service[size].append(service_elapsed)
+    result = {}
+    for size in sizes:
+        url = f"/api/chat/conversations/{conversations[size]}/messages?limit={args.limit}"
+        sql = await time_sql(db, await capture_query(client, db, headers, url), args.requests)
+        result[size] = (
+            Series(f"{size} http", http[size]),
+            Series(f"{size} service", service[size]),
+            Series(f"{size} sql", sql),
+        )
+    return result
+
+
+async def time_appends(
+    db: Database, user: User, conversations: dict[int, uuid.UUID], args: argparse.Namespace
+) -> dict[int, Series]:
+    """Appending message 10 and message 10,000, in turn: the service's append in its own
+    committed transaction (lock the conversation, next seq, insert, counters). Each timed
+    append is then removed, untimed, so every sample appends the same message number."""
+    numbers = [APPEND_SMALL, APPEND_LARGE]
+    samples: dict[int, list[float]] = {n: [] for n in numbers}
+    for i in range(args.warmup + args.appends):
+        for number in numbers:
+            conversation_id = conversations[number - 1]
+            started = time.perf_counter()
+            async with db.transaction() as session:
+                service = ConversationService(session, user)
+                conversation = await service.get(conversation_id, for_update=True)
+                message = await service.append(conversation, ChatRole.user, SENTENCES[0])
+            elapsed = time.perf_counter() - started
+            assert message.seq == number, (message.seq, number)
+            async with db.transaction() as session:
+                await session.execute(delete(ChatMessage).where(ChatMessage.id == message.id))
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(message_count=number - 1)
+                )
+            if i >= args.warmup:
+                samples[number].append(elapsed)
+    return {n: Series(f"append {n}", samples[n]) for n in numbers}
+
+
+async def time_turns(
+    client: httpx.AsyncClient, headers: dict[str, str], args: argparse.Namespace
+) -> Series:
+    """Whole built-in turns over the API (JSON): store the question, read history and the
+    digest, run the tools, store the reply."""
+    created = await client.post("/api/chat/conversations", json={}, headers=headers)
+    url = f"/api/chat/conversations/{created.json()['id']}/messages"
+    samples = []
+    for i in range(args.warmup + args.turns):
+        content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
+        started = time.perf_counter()
+        response = await client.post(url, json={"content": content}, headers=headers)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 201 or response.json()["assistant_message"]["status"] != "ok":
+            raise SystemExit(f"turn failed: {response.status_code} {response.text[:300]}")
+        if i >= args.warmup:
+            samples.append(elapsed)
+    return Series("turn", samples)
+
+
+async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple[Result, float]:
+    settings = Settings(demo=True, database_url=url, run_worker=False, chat_rate_limit_per_minute=0)
+    db = Database.from_url(url)
+    try:
+        started = time.perf_counter()
+        user, conversations = await load(db)
+        load_seconds = time.perf_counter() - started
+        app = create_app(settings, db=db)
+        headers = {"Authorization": f"Bearer {issue_token(settings, user)}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            pages = await time_pages(client, db, user, headers, conversations, args)
+            plans = ""
+            if args.explain:
+                for size in (SMALL, LARGE):
+                    page = f"/api/chat/conversations/{conversations[size]}/messages"
+                    query = await capture_query(client, db, headers, f"{page}?limit={args.limit}")
+                    plans += f"{backend}, {size} messages:\n{await explain(db, query)}\n"
+            appends = await time_appends(db, user, conversations, args)
+            turn = await time_turns(client, headers, args)
+        return Result(backend, pages, appends, turn, plans), load_seconds
+    finally:
+        await db.dispose()
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def bench_sqlite(args: argparse.Namespace) -> tuple[Result, float]:
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        migrate.upgrade(url)
+        return asyncio.run(run_backend(url, "sqlite", args))
+
+
+def bench_postgres(args: argparse.Namespace) -> tuple[Result, float]:
+    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        migrate.upgrade(url)
+        return asyncio.run(run_backend(url, "postgres", args))
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def verdict(ratio: float, aim: float) -> str:
+    return f"{ratio:.2f}x (aim <= {aim}x: {'met' if ratio <= aim else 'MISSED'})"
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    print(f"Latest history page (limit={args.limit}), {args.requests} requests each, in-process")
+    print(
+        f"{'backend':<9} {'messages':>9} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
+        f" {'service p50':>12} {'SQL p50':>8}"
+    )
+    for r in results:
+        for size, (http, service, sql) in r.pages.items():
+            print(
+                f"{r.backend:<9} {size:>9,} {http.p50:>8.2f} {http.p95:>8.2f} {http.mean:>8.2f}"
+                f" {service.p50:>12.2f} {sql.p50:>8.2f}"
+            )
+    print(f"\nAppend one message (own committed transaction), {args.appends} appends each")
+    print(f"{'backend':<9} {'message':>9} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    for r in results:
+        for number, series in r.appends.items():
+            print(
+                f"{r.backend:<9} {number:>9,} {series.p50:>8.2f} {series.p95:>8.2f}"
+                f" {series.mean:>8.2f}"
+            )
+    print(f"\nBuilt-in assistant turn (POST, JSON), {args.turns} turns")
+    print(f"{'backend':<9} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    for r in results:
+        print(f"{r.backend:<9} {r.turn.p50:>8.2f} {r.turn.p95:>8.2f} {r.turn.mean:>8.2f}")
+    print()
+    for r in results:
+        small, large = r.pages[SMALL][0], r.pages[LARGE][0]
+        first, last = r.appends[APPEND_SMALL], r.appends[APPEND_LARGE]
+        under = "met" if r.pages[SMALL][0].p50 < 20 else "MISSED"
+        print(
+            f"{r.backend}: page at 10,000 / at 100 = {verdict(large.p50 / small.p50, 2)} at p50;"
+            f" append at 10,000 / at 10 = {verdict(last.p50 / first.p50, 1.3)} at p50;"
+            f" 100-message page {small.p50:.1f} ms (aim < 20 ms: {under})"
+        )
+    for r in results:
+        if r.plans:
+            print(f"\n{r.plans}", end="")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--limit", type=int, default=50, help="history page size")
+    parser.add_argument("--requests", type=int, default=200, help="timed page requests each")
+    parser.add_argument("--appends", type=int, default=200, help="timed appends each")
+    parser.add_argument("--turns", type=int, default=100, help="timed assistant turns")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print the page queries' plans")
+    args = parser.parse_args()
+
+    results: list[Result] = []
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        runner = bench_sqlite if backend == "sqlite" else bench_postgres
+        result, load_seconds = runner(args)
+        print(
+            f"{backend}: loaded {SMALL + LARGE + APPEND_SMALL + APPEND_LARGE - 2:,} messages"
+            f" in {load_seconds:.1f}s",
+            file=sys.stderr,
+        )
+        results.append(result)
+    report(results, args)
+
+
+if __name__ == "__main__":
+    main()
