@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.repository import (
@@ -53,7 +54,13 @@ class TaskService(ScopedService[Task]):
         super().__init__(session, user)
         self.repo: TaskRepository = TaskRepository(session, user.tenant_id)
 
-    async def list_page(self, filters: TaskFilters, params: PageParams) -> tuple[list[Task], str | None]:
+    async def list_page(
+        self, filters: TaskFilters, params: PageParams
+    ) -> tuple[list[Task], str | None]:
+        return await self.page(self.filtered(filters), params)
+
+    def filtered(self, filters: TaskFilters) -> Select[Task]:
+        """The visible tasks that match `filters`, in no particular order."""
         stmt = self.visible()
         if filters.status:
             stmt = self.repo.with_status(stmt, filters.status, utcnow())
@@ -73,7 +80,24 @@ class TaskService(ScopedService[Task]):
             stmt = stmt.where(Task.due_at < filters.due_before)
         if filters.due_after:
             stmt = stmt.where(Task.due_at >= filters.due_after)
-        return await self.page(stmt, params)
+        return stmt
+
+    async def most_urgent(
+        self, filters: TaskFilters, *, pending: bool = False, limit: int = 20
+    ) -> tuple[list[Task], int]:
+        """The first `limit` matching tasks by priority then due time, and how many match.
+        `pending` keeps the tasks still to do: open, whether or not overdue."""
+        stmt = self.filtered(filters)
+        if pending:
+            stmt = stmt.where(Task.status == TaskStatus.open)
+        total = await self.repo.count(stmt)
+        rows = await self.session.execute(self.repo.by_urgency(stmt).limit(limit))
+        return list(rows.scalars()), total
+
+    async def find_pending(self, terms: list[str], limit: int = 50) -> list[Task]:
+        """Tasks still to do whose title, or linked contact's name, contains any of `terms`."""
+        stmt = self.visible().where(Task.status == TaskStatus.open)
+        return await self.repo.matching(stmt, terms, limit)
 
     async def create(
         self, data: TaskCreate, *, source: TaskSource | None = None, created_by: User | None = None
@@ -142,3 +166,28 @@ class TaskService(ScopedService[Task]):
         assignee = fields.get("assignee_id")
         if assignee is not None:
             await self.users.require_role(assignee, "assignee_id")  # type: ignore[arg-type]
+
+
+async def create_system_task(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    data: TaskCreate,
+    source: TaskSource = TaskSource.system,
+) -> Task:
+    """A task raised by the system itself (a voicemail to call back, an unanswered text):
+    no acting user, links checked against the tenant, announced like any other task."""
+    for field, repository in (
+        ("contact_id", ContactRepository),
+        ("lead_id", LeadRepository),
+        ("appointment_id", AppointmentRepository),
+        ("call_id", CallRepository),
+    ):
+        await repository(session, tenant_id).require(getattr(data, field), field)
+    tasks = TaskRepository(session, tenant_id)
+    task = tasks.add(Task(**data.model_dump()))
+    task.source = source
+    await session.flush()
+    stored = await tasks.get(task.id, tasks.select().execution_options(populate_existing=True))
+    payload = TaskRead.model_validate(stored).model_dump(mode="json")
+    emit(session, Event("task.created", tenant_id, {"task": payload}))
+    return stored

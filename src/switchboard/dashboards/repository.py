@@ -1,0 +1,99 @@
+"""The queries behind the digest and the assistant's views that no single domain list
+answers: customers waiting on a reply, leads nobody has contacted, recent messages, and
+names for the ids other lists return. Every query is scoped like the domain services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, selectinload
+
+from switchboard.crm.models import ContactCard, Lead, LeadStatus
+from switchboard.crm.service import ContactService, LeadService
+from switchboard.messaging.models import Direction, Message, Sender
+from switchboard.tenancy.models import User
+
+
+class DashboardRepository:
+    def __init__(self, session: AsyncSession, user: User) -> None:
+        self.session = session
+        self.user = user
+        self.tenant_id = user.tenant_id
+
+    async def _count(self, stmt: Select[Lead] | Select[Message]) -> int:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        return (await self.session.execute(counted)).scalar_one()
+
+    def _visible_contact_ids(self) -> Select[uuid.UUID]:
+        """The contacts this user may see, as a subquery: a rep's are those assigned to them."""
+        return ContactService(self.session, self.user).visible().with_only_columns(ContactCard.id)
+
+    async def uncontacted_leads(self, limit: int) -> tuple[list[Lead], int]:
+        """Leads still waiting for a first response, oldest first, and how many there are."""
+        stmt = (
+            LeadService(self.session, self.user)
+            .visible()
+            .where(Lead.status == LeadStatus.new, Lead.first_response_at.is_(None))
+        )
+        total = await self._count(stmt)
+        rows = await self.session.execute(stmt.order_by(Lead.created_at, Lead.id).limit(limit))
+        return list(rows.scalars()), total
+
+    async def unanswered_messages(self, since: datetime, limit: int) -> tuple[list[Message], int]:
+        """Customers whose latest message is their own: for each such contact, that message,
+        longest waiting first, and how many contacts are waiting. Judged per contact rather
+        than per session, so a reply that opened a new session still counts as an answer."""
+        later = aliased(Message)
+        latest_of_contact = (
+            select(later.id)
+            .where(later.tenant_id == self.tenant_id, later.contact_id == Message.contact_id)
+            .order_by(later.created_at.desc(), later.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = select(Message).where(
+            Message.tenant_id == self.tenant_id,
+            Message.direction == Direction.inbound,
+            Message.sender == Sender.customer,
+            Message.created_at >= since,
+            Message.id == latest_of_contact,
+            Message.contact_id.in_(self._visible_contact_ids()),
+        )
+        total = await self._count(stmt)
+        rows = await self.session.execute(
+            stmt.order_by(Message.created_at, Message.id).limit(limit)
+        )
+        return list(rows.scalars()), total
+
+    async def recent_messages(self, contact_id: uuid.UUID, limit: int) -> list[Message]:
+        """The contact's last messages, newest first (the caller has checked the contact)."""
+        stmt = (
+            select(Message)
+            .where(Message.tenant_id == self.tenant_id, Message.contact_id == contact_id)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def contacts_by_id(self, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ContactCard]:
+        """Contacts (with phones) that records this user can see link to, by id, in one query."""
+        wanted = {ident for ident in ids if ident is not None}
+        if not wanted:
+            return {}
+        stmt = (
+            select(ContactCard)
+            .options(selectinload(ContactCard.phones))
+            .where(ContactCard.tenant_id == self.tenant_id, ContactCard.id.in_(wanted))
+        )
+        return {contact.id: contact for contact in (await self.session.execute(stmt)).scalars()}
+
+    async def users_by_id(self, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, User]:
+        wanted = {ident for ident in ids if ident is not None}
+        if not wanted:
+            return {}
+        stmt = select(User).where(User.tenant_id == self.tenant_id, User.id.in_(wanted))
+        return {user.id: user for user in (await self.session.execute(stmt)).scalars()}
