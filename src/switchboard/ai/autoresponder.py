@@ -19,7 +19,6 @@ from switchboard.ai.customer_tools import (
     format_time,
     format_when,
     open_task,
-    tenant_zone,
     upcoming_appointments,
 )
 from switchboard.ai.model import ChatModel, ModelError, ModelMessage
@@ -150,7 +149,7 @@ async def auto_reply(
 
 
 def customer_system_prompt(tenant: Tenant) -> str:
-    zone = tenant_zone(tenant)
+    zone = tenant.zone
     now = utcnow().astimezone(zone)
     return "\n".join(
         [
@@ -285,7 +284,7 @@ async def ungrounded_claims(
     known = [str(o.result) for o in outcomes]
     known += [m.body for m in history if m.direction == Direction.inbound]
     if ctx.contact_id is not None:
-        zone = tenant_zone(ctx.tenant)
+        zone = ctx.tenant.zone
         for appointment in await upcoming_appointments(ctx, ctx.contact_id):
             known += [
                 format_when(appointment.starts_at, zone),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -28,7 +28,6 @@ from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSourc
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
-from switchboard.tenancy.models import Tenant
 from switchboard.tenancy.repository import UserRepository
 
 ACTIVE_APPOINTMENT = frozenset({AppointmentStatus.scheduled, AppointmentStatus.confirmed})
@@ -42,13 +41,6 @@ DUE_AFTER = {
 
 
 # --- time, in the company's zone ------------------------------------------------------------
-
-
-def tenant_zone(tenant: Tenant) -> ZoneInfo:
-    try:
-        return ZoneInfo(tenant.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def format_day(moment: datetime) -> str:
@@ -95,7 +87,7 @@ async def _rep_names(ctx: ToolContext, appointments: list[Appointment]) -> dict[
 
 async def get_upcoming_appointments(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     contact_id = _contact_id(ctx)
-    zone = tenant_zone(ctx.tenant)
+    zone = ctx.tenant.zone
     appointments = await upcoming_appointments(ctx, contact_id)
     reps = await _rep_names(ctx, appointments)
     today = utcnow().astimezone(zone).date()
@@ -239,7 +231,7 @@ async def create_task(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         appointment=appointment,
         assigned_role=request.assigned_role,
     )
-    return _task_result(task, created, tenant_zone(ctx.tenant))
+    return _task_result(task, created, ctx.tenant.zone)
 
 
 async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +256,7 @@ async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any
             },
         ),
     )
-    return {"handed_off": True, **_task_result(task, created, tenant_zone(ctx.tenant))}
+    return {"handed_off": True, **_task_result(task, created, ctx.tenant.zone)}
 
 
 _PRIORITY = {"type": "string", "enum": [p.value for p in TaskPriority]}

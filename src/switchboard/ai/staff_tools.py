@@ -42,7 +42,6 @@ from switchboard.dashboards.timeframe import (
     minutes_between,
     named_span,
     parse_moment,
-    tenant_zone,
     today_span,
 )
 from switchboard.kit.clock import utcnow
@@ -133,7 +132,7 @@ def staff_tool(name: str, description: str, args: type[A], run: Run[A]) -> Tool:
     async def handler(ctx: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
         if ctx.user is None:
             raise ToolError("staff tools act for a signed-in staff user")
-        call = StaffCall(ctx.session, ctx.user, tenant_zone(ctx.tenant), utcnow())
+        call = StaffCall(ctx.session, ctx.user, ctx.tenant.zone, utcnow())
         return await run(call, args.model_validate(arguments))
 
     return Tool(ToolSpec(name, description, tool_schema(args)), handler)

@@ -48,7 +48,7 @@ from switchboard.assistant.schemas import ChatMessageRead, ConversationCreate, C
 from switchboard.config import Settings
 from switchboard.crm.service import AppointmentFilters, AppointmentService
 from switchboard.dashboards.digest import build_digest
-from switchboard.dashboards.timeframe import named_span, tenant_zone
+from switchboard.dashboards.timeframe import named_span
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.errors import InvalidField
@@ -237,7 +237,7 @@ class ConversationService:
 
     async def _appointments_tomorrow(self) -> int:
         tenant = await get_tenant(self.session, self.user.tenant_id)
-        day = named_span("tomorrow", utcnow(), tenant_zone(tenant))
+        day = named_span("tomorrow", utcnow(), tenant.zone)
         rows, more = await AppointmentService(self.session, self.user).list_page(
             AppointmentFilters(starts_after=day.start, starts_before=day.end), PageParams(limit=1)
         )
@@ -517,7 +517,7 @@ class Turn:
             )
             operations = jsonable(await self.assistant.digest(session, user))
         history, used_tokens, first_seq = model_history(recent, HISTORY_TOKEN_BUDGET)
-        zone = tenant_zone(tenant)
+        zone = tenant.zone
         now_local = utcnow().astimezone(zone)
         prompt = staff_system_prompt(
             user_name=user.name,

@@ -18,7 +18,6 @@ from switchboard.dashboards.timeframe import (
     local_clock,
     local_iso,
     minutes_between,
-    tenant_zone,
     today_span,
 )
 from switchboard.kit.clock import utcnow
@@ -69,7 +68,7 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
     """Today's appointments, open and overdue tasks, customers waiting on a reply and the
     follow-ups due, for `user` (a rep: only their own assignments)."""
     tenant = await get_tenant(session, user.tenant_id)
-    zone = tenant_zone(tenant)
+    zone = tenant.zone
     now = utcnow()
     today = today_span(now, zone)
     repo = DashboardRepository(session, user)
@@ -226,7 +225,7 @@ async def follow_up_queue(session: AsyncSession, user: User, limit: int = 10) ->
     with no first response, overdue tasks and AI-scheduled follow-ups due. One entry per
     contact, carrying every reason and the ids to act on."""
     tenant = await get_tenant(session, user.tenant_id)
-    zone = tenant_zone(tenant)
+    zone = tenant.zone
     now = utcnow()
     today = today_span(now, zone)
     repo = DashboardRepository(session, user)

@@ -6,20 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import dateparser
-
-from switchboard.tenancy.models import Tenant
-
-_DEFAULT_ZONE = "America/New_York"
-
-
-def tenant_zone(tenant: Tenant) -> ZoneInfo:
-    try:
-        return ZoneInfo(tenant.timezone or _DEFAULT_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(_DEFAULT_ZONE)
 
 
 @dataclass(frozen=True)

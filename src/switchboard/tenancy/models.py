@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,6 +52,14 @@ class Tenant(RecordMixin, Base):
     missed_call_text_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     missed_call_text: Mapped[str | None] = mapped_column(Text)
     help_text: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The company's time zone: where "today", business hours and due times are read."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
 
 class User(TenantScoped, Base):
