@@ -118,3 +118,10 @@ def test_unknown_tenant_and_bad_email(cli: Cli) -> None:
     code, output = cli.user("--email", "not-an-email", "--tenant", "acme", *base)
     assert code != 0 and "email" in output
     assert cli.users() == []
+
+
+def test_test_domain_addresses_are_accepted(cli: Cli) -> None:
+    # The demo logins live on .test; a staff account there must be creatable too.
+    args = ["--name", "Dee", "--role", "csr", "--tenant", "acme", "--password", "pw-1234"]
+    assert cli.user("--email", "dee@demo.test", *args)[0] == 0
+    assert [u.email for u in cli.users()] == ["dee@demo.test"]

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import Field, model_validator
 
 from switchboard.crm.models import (
     AppointmentStatus,
@@ -18,7 +18,7 @@ from switchboard.crm.models import (
     ShiftStatus,
 )
 from switchboard.kit.phone import PhoneNumber
-from switchboard.kit.schemas import AwareDatetime, RecordRead, Schema, UpdateSchema
+from switchboard.kit.schemas import AwareDatetime, Email, RecordRead, Schema, UpdateSchema
 
 Name = Field(default=None, max_length=100)
 
@@ -41,7 +41,7 @@ class ContactFields(Schema):
     first_name: str | None = Name
     last_name: str | None = Name
     company: str | None = Field(None, max_length=200)
-    email: EmailStr | None = None
+    email: Email | None = None
     address_line1: str | None = Field(None, max_length=200)
     address_line2: str | None = Field(None, max_length=200)
     city: str | None = Field(None, max_length=100)
@@ -74,7 +74,7 @@ class ContactUpdate(UpdateSchema):
     first_name: str | None = Name
     last_name: str | None = Name
     company: str | None = Field(None, max_length=200)
-    email: EmailStr | None = None
+    email: Email | None = None
     address_line1: str | None = Field(None, max_length=200)
     address_line2: str | None = Field(None, max_length=200)
     city: str | None = Field(None, max_length=100)

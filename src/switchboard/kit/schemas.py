@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationInfo, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 
 __all__ = ["AwareDatetime", "RecordRead", "Schema", "UpdateSchema", "apply_changes"]
 
@@ -42,3 +50,14 @@ class UpdateSchema(Schema):
 def apply_changes(obj: object, changes: dict[str, Any]) -> None:
     for field, value in changes.items():
         setattr(obj, field, value)
+
+
+def _valid_email(value: str) -> str:
+    # `.test` addresses are allowed: the demo companies and test fixtures use them.
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from exc
+
+
+Email = Annotated[str, AfterValidator(_valid_email)]

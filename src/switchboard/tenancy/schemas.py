@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from switchboard.kit.phone import PhoneNumber
-from switchboard.kit.schemas import RecordRead, Schema
+from switchboard.kit.schemas import Email, RecordRead, Schema
 from switchboard.tenancy.models import Role
 
 
@@ -36,7 +36,7 @@ class Me(UserRead):
 
 
 class UserCreate(Schema):
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=200)
     role: Role
     password: str = Field(min_length=4, max_length=200)
