@@ -39,8 +39,18 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str = DEMO_TWILIO_AUTH_TOKEN
-    twilio_api_base_url: str | None = None
+    twilio_api_base_url: str | None = Field(
+        None, description="Twilio REST base URL (default https://api.twilio.com); tests use a fake."
+    )
+    twilio_timeout_seconds: float = 10.0
     sms_sender: Literal["auto", "simulated", "twilio"] = "auto"
+    simulated_delivery_seconds: float = Field(
+        1.0, description="Simulated sender: seconds between each status step (sent, delivered)."
+    )
+    auto_reply_debounce_seconds: float = Field(
+        2.0, description="Wait this long after an inbound message so a burst gets one AI reply."
+    )
+    bench_routes: bool = Field(False, description="Serve POST /bench/noop for the benchmarks.")
 
     llm_provider: Literal["builtin", "openai"] = "builtin"
     llm_base_url: str | None = None

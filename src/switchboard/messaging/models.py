@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from switchboard.crm.models import ContactCard
 from switchboard.kit.models import Base, TenantScoped
 from switchboard.kit.types import JSONDoc
 
@@ -50,6 +51,33 @@ class MessageStatus(StrEnum):
     undelivered = "undelivered"
     failed = "failed"
 
+    @property
+    def is_final(self) -> bool:
+        return self in (MessageStatus.undelivered, MessageStatus.failed)
+
+    def advanced_by(self, reported: MessageStatus) -> MessageStatus:
+        """The status after a provider reports `reported`: forward only.
+
+        queued < sending < sent < delivered < read. Undelivered and failed are final and can
+        only follow a message that was not yet delivered, so a late `sent` never undoes
+        `delivered` and a stray `failed` never contradicts a delivery receipt."""
+        if self.is_final or self == MessageStatus.received:
+            return self
+        if reported.is_final:
+            return reported if _RANK[self] < _RANK[MessageStatus.delivered] else self
+        if reported in _RANK and _RANK[reported] > _RANK[self]:
+            return reported
+        return self
+
+
+_RANK = {
+    MessageStatus.queued: 0,
+    MessageStatus.sending: 1,
+    MessageStatus.sent: 2,
+    MessageStatus.delivered: 3,
+    MessageStatus.read: 4,
+}
+
 
 class SessionStatus(StrEnum):
     open = "open"
@@ -85,6 +113,11 @@ class MessagingSession(TenantScoped, Base):
     first_message_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
     title: Mapped[str | None] = mapped_column(String(200))
+    # 0003_inbox: what an inbox row shows without reading the session's messages.
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_inbound_at: Mapped[datetime | None]
+
+    contact: Mapped[ContactCard] = relationship(lazy="raise")
 
 
 class Message(TenantScoped, Base):
@@ -93,6 +126,7 @@ class Message(TenantScoped, Base):
         UniqueConstraint("provider_message_id"),
         Index("ix_messages_tenant_session_created", "tenant_id", "session_id", "created_at", "id"),
         Index("ix_messages_tenant_contact_created", "tenant_id", "contact_id", "created_at", "id"),
+        Index("ix_messages_tenant_call", "tenant_id", "call_id"),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
@@ -121,6 +155,9 @@ class Message(TenantScoped, Base):
     )
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # 0003_inbox: the call a voicemail message came from. A soft link (no foreign key) so
+    # the column could be added to SQLite without rebuilding `messages`.
+    call_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class DeliveryEvent(TenantScoped, Base):

@@ -1,5 +1,158 @@
+"""Twilio webhooks: SMS and WhatsApp messages, delivery status, and the voice call flow.
+
+Each answers fast with TwiML only. Its writes commit before the answer goes out (so a 200
+means stored), and anything slow (AI replies, sends) runs afterwards as jobs."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+
+from switchboard.channels.twilio import twiml
+from switchboard.channels.twilio.webhooks import (
+    TwilioForm,
+    delivery_report,
+    field,
+    inbound_call,
+    inbound_message,
+    number,
+    required,
+)
+from switchboard.kit.db import Database
+from switchboard.kit.deps import AppSettings, get_db
+from switchboard.messaging import service, voice
+from switchboard.messaging.senders import build_sender, use_sender
+
+log = logging.getLogger(__name__)
+PREFIX = "/webhooks/twilio"
+
+
+@asynccontextmanager
+async def _outbound_sender(app: FastAPI) -> AsyncIterator[None]:
+    """A served app sends through the sender its own settings choose."""
+    sender = build_sender(app.state.settings)
+    previous = use_sender(sender)
+    try:
+        yield
+    finally:
+        use_sender(previous)
+        close = getattr(sender, "aclose", None)
+        if close is not None:
+            await close()
+
+
+router = APIRouter(tags=["twilio"], lifespan=_outbound_sender)
+DB = Annotated[Database, Depends(get_db)]
+
+
+def _unknown_destination(exc: service.UnknownDestination) -> Response:
+    # Twilio's debugger shows this body next to the failed request.
+    log.warning("Twilio webhook for an unknown destination: %s", exc.message)
+    return Response(exc.message, status_code=404, media_type="text/plain")
+
+
+@router.post(PREFIX + "/sms", summary="Inbound SMS, MMS or WhatsApp message")
+@router.post(PREFIX + "/whatsapp", summary="Inbound WhatsApp message")
+async def inbound_message_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
+    message = inbound_message(form)
+    try:
+        async with db.transaction() as session:
+            outcome = await service.receive_inbound(
+                session, settings, message, field(form, "MessagingServiceSid")
+            )
+    except service.UnknownDestination as exc:
+        return _unknown_destination(exc)
+    except service.DuplicateDelivery:
+        return twiml.empty()
+    return twiml.message_reply(outcome.reply)
+
+
+@router.post(PREFIX + "/status", summary="Delivery status callback of an outbound message")
+async def delivery_status_webhook(
+    form: TwilioForm,
+    db: DB,
+    message_id: Annotated[uuid.UUID | None, Query(description="Our id, set when sending")] = None,
+) -> Response:
+    async with db.transaction() as session:
+        await service.record_delivery(session, delivery_report(form, message_id))
+    return twiml.empty()
+
+
+def _voice_base(settings: AppSettings) -> str:
+    return settings.public_url.rstrip("/") + PREFIX
+
+
+@router.post(PREFIX + "/voice", summary="Inbound call")
+async def inbound_call_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
+    try:
+        async with db.transaction() as session:
+            answer = await voice.receive_call(session, settings, inbound_call(form))
+    except service.UnknownDestination as exc:
+        return _unknown_destination(exc)
+    return twiml.voice_answer(answer, _voice_base(settings))
+
+
+@router.post(PREFIX + "/voice/dial", summary="The office line's answer (Dial action)")
+async def dial_result_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
+    async with db.transaction() as session:
+        answer = await voice.record_dial_result(
+            session, required(form, "CallSid"), field(form, "DialCallStatus") or ""
+        )
+    if answer is None:
+        return twiml.hang_up()
+    return twiml.voicemail(answer.greeting, _voice_base(settings))
+
+
+@router.post(PREFIX + "/voice/recording", summary="Voicemail recorded (Record action)")
+async def recording_webhook(form: TwilioForm, db: DB) -> Response:
+    async with db.transaction() as session:
+        await voice.record_recording(
+            session,
+            required(form, "CallSid"),
+            field(form, "RecordingUrl"),
+            number(form, "RecordingDuration") or 0,
+        )
+    return twiml.goodbye()
+
+
+@router.post(PREFIX + "/voice/transcription", summary="Voicemail transcript (transcribeCallback)")
+async def transcription_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
+    completed = (field(form, "TranscriptionStatus") or "completed") == "completed"
+    try:
+        async with db.transaction() as session:
+            await voice.record_voicemail(
+                session,
+                settings,
+                call_sid=required(form, "CallSid"),
+                transcript=field(form, "TranscriptionText") if completed else None,
+                recording_url=field(form, "RecordingUrl"),
+            )
+    except service.DuplicateDelivery:
+        pass
+    return twiml.empty()
+
+
+@router.post(PREFIX + "/voice/status", summary="Call status callback")
+async def call_status_webhook(form: TwilioForm, db: DB) -> Response:
+    async with db.transaction() as session:
+        await voice.record_call_status(
+            session,
+            required(form, "CallSid"),
+            (field(form, "CallStatus") or "").lower(),
+            number(form, "CallDuration"),
+        )
+    return twiml.empty()
+
+
+@router.post("/bench/noop", include_in_schema=False)
+async def bench_noop(request: Request) -> Response:
+    """The benchmarks' baseline: the same app and middleware, no work. 404 unless
+    SWITCHBOARD_BENCH_ROUTES=true."""
+    if not request.app.state.settings.bench_routes:
+        return Response(status_code=404)
+    return twiml.empty()

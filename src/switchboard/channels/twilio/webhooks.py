@@ -1,0 +1,125 @@
+"""Twilio webhook plumbing: the signature check and the form -> domain shapes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+
+from switchboard.channels.twilio.sender import OUTBOUND_STATUS
+from switchboard.config import Settings
+from switchboard.kit.deps import get_settings_dep
+from switchboard.kit.errors import Forbidden, SwitchboardError
+from switchboard.messaging.models import Channel, MessageStatus
+from switchboard.messaging.schemas import DeliveryReport, InboundMessage
+from switchboard.messaging.service import WHATSAPP_PREFIX, clean_text
+from switchboard.messaging.voice import InboundCall
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Twilio-Signature"
+_MEDIA_URL = re.compile(r"^MediaUrl(\d+)$")
+
+
+def signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio signed: our public URL (never the Host header, which a proxy rewrites)
+    plus the path and query the request arrived with."""
+    query = request.url.query
+    return settings.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+
+
+async def verified_form(
+    request: Request, settings: Annotated[Settings, Depends(get_settings_dep)]
+) -> FormData:
+    """The posted form, once X-Twilio-Signature matches it: the auth token's HMAC over the
+    URL and every posted parameter, known or not. Anything else is a 403, before any write."""
+    form = await request.form()
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature or any(not isinstance(value, str) for _key, value in form.multi_items()):
+        raise Forbidden("missing or malformed Twilio signature")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not validator.validate(signed_url(settings, request), form, signature):
+        log.warning("rejected a Twilio webhook with a bad signature on %s", request.url.path)
+        raise Forbidden("the Twilio signature does not match this request")
+    return form
+
+
+TwilioForm = Annotated[FormData, Depends(verified_form)]
+
+
+class MalformedWebhook(SwitchboardError):
+    status_code = 400
+    code = "malformed_webhook"
+
+
+def field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return clean_text(value) if isinstance(value, str) and value != "" else None
+
+
+def required(form: FormData, name: str) -> str:
+    value = field(form, name)
+    if value is None:
+        raise MalformedWebhook(f"the webhook has no {name}")
+    return value
+
+
+def number(form: FormData, name: str) -> int | None:
+    value = field(form, name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def inbound_message(form: FormData) -> InboundMessage:
+    """An SMS/MMS or WhatsApp message: every MediaUrlN with its MediaContentTypeN, in order."""
+    sender = required(form, "From")
+    media = []
+    indexes = sorted(
+        int(match.group(1)) for key in form if (match := _MEDIA_URL.match(key)) is not None
+    )
+    for index in indexes:
+        url = field(form, f"MediaUrl{index}")
+        if url:
+            item = {"url": url}
+            content_type = field(form, f"MediaContentType{index}")
+            if content_type:
+                item["content_type"] = content_type
+            media.append(item)
+    return InboundMessage(
+        provider_message_id=field(form, "MessageSid") or required(form, "SmsMessageSid"),
+        channel=Channel.whatsapp if sender.startswith(WHATSAPP_PREFIX) else Channel.sms,
+        from_address=sender,
+        to_address=required(form, "To"),
+        body=field(form, "Body") or "",
+        media=media,
+        profile_name=field(form, "ProfileName"),
+    )
+
+
+def delivery_report(form: FormData, message_id: uuid.UUID | None) -> DeliveryReport:
+    raw = (field(form, "MessageStatus") or field(form, "SmsStatus") or "").lower()
+    mapped = OUTBOUND_STATUS.get(raw)
+    return DeliveryReport(
+        provider_message_id=field(form, "MessageSid") or required(form, "SmsSid"),
+        status=MessageStatus(mapped) if mapped else None,
+        raw_status=raw or "unknown",
+        error_code=field(form, "ErrorCode"),
+        error_message=field(form, "ErrorMessage"),
+        message_id=message_id,
+        payload={key: value for key, value in form.multi_items() if isinstance(value, str)},
+    )
+
+
+def inbound_call(form: FormData) -> InboundCall:
+    return InboundCall(
+        call_sid=required(form, "CallSid"),
+        from_number=field(form, "From") or "Anonymous",
+        to_number=required(form, "To"),
+        status=field(form, "CallStatus"),
+    )
