@@ -16,12 +16,14 @@ from switchboard.assistant.endpoints import router as assistant_router
 from switchboard.channels.twilio.endpoints import router as twilio_router
 from switchboard.config import Settings, get_settings
 from switchboard.crm.endpoints import router as crm_router
+from switchboard.dashboards.endpoints import router as dashboards_router
+from switchboard.handlers import register_job_handlers
 from switchboard.kit.db import Database
 from switchboard.kit.errors import install_error_handler
 from switchboard.kit.events import make_bus
 from switchboard.kit.jobs import Worker
 from switchboard.kit.metrics import install_metrics
-from switchboard.mcp.server import mount_mcp
+from switchboard.mcp.server import mcp_lifespan, mount_mcp
 from switchboard.messaging.endpoints import router as messaging_router
 from switchboard.realtime.endpoints import router as realtime_router
 from switchboard.tasks.endpoints import router as tasks_router
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """`db` is passed by tests (bound to a rolled-back transaction); otherwise built here."""
     settings = settings or get_settings()
+    register_job_handlers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,13 +58,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             )
             worker_task = asyncio.create_task(worker.run_forever(), name="switchboard-worker")
         try:
-            yield
+            async with mcp_lifespan(app):
+                yield
         finally:
             if worker_task is not None:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=5)
             await app.state.bus.stop()
+            close_model = getattr(getattr(app.state, "chat_model", None), "aclose", None)
+            if close_model is not None:
+                await close_model()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         twilio_router,
         realtime_router,
         assistant_router,
+        dashboards_router,
     ):
         app.include_router(router)
     mount_mcp(app)

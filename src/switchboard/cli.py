@@ -148,10 +148,24 @@ def worker() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
 
+    from switchboard.handlers import register_job_handlers
+    from switchboard.kit.events import make_bus
+
+    register_job_handlers()
+
     async def go(db: Database) -> None:
-        await Worker(
-            db, poll_seconds=settings.worker_poll_seconds, concurrency=settings.worker_concurrency
-        ).run_forever()
+        # Jobs raise live events too (an AI reply, a task it opened): with Redis they reach
+        # the sockets held by the API processes; without it there is nobody to tell.
+        db.bus = make_bus(settings.redis_url)
+        await db.bus.start()
+        try:
+            await Worker(
+                db,
+                poll_seconds=settings.worker_poll_seconds,
+                concurrency=settings.worker_concurrency,
+            ).run_forever()
+        finally:
+            await db.bus.stop()
 
     _run(go, settings)
 

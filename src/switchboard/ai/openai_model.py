@@ -137,6 +137,9 @@ class OpenAIModel:
         # this server: those go straight to non-streaming requests from then on.
         self._refuses_streaming: set[bool] = set()
 
+    async def aclose(self) -> None:
+        await self._client.close()
+
     async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
         self._check_key()
         try:

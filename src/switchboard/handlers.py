@@ -1,0 +1,9 @@
+"""Every background job handler. A handler registers when its module is imported, so the
+API process and `switchboard worker` both load them from this one list."""
+
+from __future__ import annotations
+
+
+def register_job_handlers() -> None:
+    from switchboard.ai import autoresponder  # noqa: F401  (ai.auto_reply)
+    from switchboard.messaging import jobs  # noqa: F401  (messaging.send, messaging.status)
