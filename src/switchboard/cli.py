@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from switchboard.channels.twilio.cli import sms_app
 from switchboard.config import Settings, get_settings
@@ -93,7 +94,6 @@ def user_create(
     ],
 ) -> None:
     """Create a staff user in a tenant."""
-    from pydantic import ValidationError
 
     from switchboard.kit.errors import SwitchboardError
     from switchboard.tenancy.repository import tenant_by_slug
@@ -200,7 +200,15 @@ def demo(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        # Settings refused (e.g. the demo secret outside demo mode): say which, no traceback.
+        typer.echo("Switchboard cannot start with this configuration:", err=True)
+        for error in exc.errors():
+            where = ".".join(map(str, error["loc"])) or "settings"
+            typer.echo(f"  {where}: {error['msg']}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
                 "SWITCHBOARD_SECRET_KEY is the public demo key; set a secret of your own "
                 "(or SWITCHBOARD_DEMO=true for a demo)"
             )
+        if (
+            not self.demo
+            and self.twilio_account_sid
+            and self.twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN
+        ):
+            raise ValueError(
+                "SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo token; set your account's token"
+            )
         if len(self.secret_key) < 32:
             raise ValueError("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
         return self

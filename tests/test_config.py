@@ -1,0 +1,55 @@
+"""Settings: the service refuses the public demo secrets outside demo mode."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from switchboard.config import DEMO_SECRET_KEY, Settings
+
+OWN_SECRET = "x" * 40
+
+
+def test_demo_secret_is_refused_outside_demo_mode() -> None:
+    with pytest.raises(ValidationError, match="demo key"):
+        Settings(demo=False, secret_key=DEMO_SECRET_KEY)
+    assert Settings(demo=True).secret_key == DEMO_SECRET_KEY
+    assert Settings(demo=False, secret_key=OWN_SECRET).secret_key == OWN_SECRET
+
+
+def test_short_secret_and_demo_twilio_token_are_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(demo=False, secret_key="short")
+    with pytest.raises(ValidationError, match="demo token"):
+        Settings(demo=False, secret_key=OWN_SECRET, twilio_account_sid="AC123")
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_DEMO", "true")
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", "postgresql+asyncpg://db/sb")
+    monkeypatch.setenv("SWITCHBOARD_SESSION_GAP_SECONDS", "120")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings = Settings()
+    assert (settings.database_url, settings.session_gap_seconds, settings.openai_api_key) == (
+        "postgresql+asyncpg://db/sb",
+        120,
+        "sk-test",
+    )
+    assert not settings.is_sqlite
+
+
+def test_serve_refuses_to_start_with_the_demo_secret(tmp_path: object) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SWITCHBOARD_DEMO": "false"}
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "demo key" in result.stderr and "Traceback" not in result.stderr
