@@ -29,11 +29,13 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Tests that take `backend` run on both databases; mark the PostgreSQL ones.
+    # Mark the tests that need a server, so CI can tell when one was skipped.
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and callspec.params.get("backend") == "postgres":
+        if callspec and callspec.params.get("database_url") == "postgres":
             item.add_marker(pytest.mark.postgres)
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -128,6 +130,21 @@ def settings(database_url: str) -> Settings:
         run_worker=False,
         public_url="https://switchboard.test",
     )
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """The test Redis (database 15), or a skip when it is unreachable (a failure in CI)."""
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, redis.RedisError) as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    finally:
+        await client.aclose()
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -15,23 +15,8 @@ from switchboard.kit.errors import RateLimited
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter, redis_storage_uri
 from switchboard.tenancy.models import Role
 from tests.assistant.conftest import new_conversation
-from tests.conftest import REDIS_URL
 from tests.factories import Factory
 from tests.kit.helpers import AsUser
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (OSError, redis.RedisError) as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
-    return REDIS_URL
 
 
 async def test_memory_window_counts_per_key() -> None:

@@ -16,25 +16,10 @@ from switchboard.kit.db import Database
 from switchboard.kit.events import Event, RedisBus
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.service import issue_token
-from tests.conftest import REDIS_URL
 from tests.factories import Factory
 from tests.realtime.asgi_websocket import ASGIWebSocket
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (OSError, redis.RedisError) as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
-    return REDIS_URL
 
 
 async def test_an_event_crosses_between_two_buses(redis_url: str) -> None:

@@ -54,6 +54,7 @@ from switchboard.crm.schemas import (
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField
 from switchboard.kit.pagination import PageParams
+from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.scope import ScopedService
@@ -143,13 +144,12 @@ class LeadService(ScopedService[Lead]):
     async def list_page(
         self, filters: LeadFilters, params: PageParams
     ) -> tuple[list[Lead], str | None]:
-        stmt = self.visible()
-        if filters.status:
-            stmt = stmt.where(Lead.status == filters.status)
-        if filters.assigned_rep_id:
-            stmt = stmt.where(Lead.assigned_rep_id == filters.assigned_rep_id)
-        if filters.contact_id:
-            stmt = stmt.where(Lead.contact_id == filters.contact_id)
+        stmt = where_equal(
+            self.visible(),
+            (Lead.status, filters.status),
+            (Lead.assigned_rep_id, filters.assigned_rep_id),
+            (Lead.contact_id, filters.contact_id),
+        )
         return await self.page(stmt, params)
 
     async def create(self, data: LeadCreate) -> Lead:
@@ -199,20 +199,15 @@ class CallService(ScopedService[Call]):
     async def list_page(
         self, filters: CallFilters, params: PageParams
     ) -> tuple[list[Call], str | None]:
-        stmt = self.visible()
-        for column, value in (
+        stmt = where_equal(
+            self.visible(),
             (Call.contact_id, filters.contact_id),
             (Call.lead_id, filters.lead_id),
             (Call.outcome, filters.outcome),
             (Call.handled_by_user_id, filters.handled_by_user_id),
             (Call.handled_by_role, filters.handled_by_role),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if filters.started_after:
-            stmt = stmt.where(Call.started_at >= filters.started_after)
-        if filters.started_before:
-            stmt = stmt.where(Call.started_at < filters.started_before)
+        )
+        stmt = where_in_range(stmt, Call.started_at, filters.started_after, filters.started_before)
         return await self.page(stmt, params)
 
     async def _check_links(self, contact_id: Any, lead_id: Any, user_id: Any) -> None:
@@ -284,19 +279,16 @@ class AppointmentService(ScopedService[Appointment]):
     async def list_page(
         self, filters: AppointmentFilters, params: PageParams
     ) -> tuple[list[Appointment], str | None]:
-        stmt = self.visible()
-        for column, value in (
+        stmt = where_equal(
+            self.visible(),
             (Appointment.rep_id, filters.rep_id),
             (Appointment.contact_id, filters.contact_id),
             (Appointment.lead_id, filters.lead_id),
             (Appointment.status, filters.status),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if filters.starts_after:
-            stmt = stmt.where(Appointment.starts_at >= filters.starts_after)
-        if filters.starts_before:
-            stmt = stmt.where(Appointment.starts_at < filters.starts_before)
+        )
+        stmt = where_in_range(
+            stmt, Appointment.starts_at, filters.starts_after, filters.starts_before
+        )
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: AppointmentCreate) -> Appointment:
@@ -342,15 +334,10 @@ class RepShiftService(ScopedService[RepShift]):
     async def list_page(
         self, filters: ShiftFilters, params: PageParams
     ) -> tuple[list[RepShift], str | None]:
-        stmt = self.visible()
-        if filters.rep_id:
-            stmt = stmt.where(RepShift.rep_id == filters.rep_id)
-        if filters.status:
-            stmt = stmt.where(RepShift.status == filters.status)
-        if filters.starts_after:
-            stmt = stmt.where(RepShift.starts_at >= filters.starts_after)
-        if filters.starts_before:
-            stmt = stmt.where(RepShift.starts_at < filters.starts_before)
+        stmt = where_equal(
+            self.visible(), (RepShift.rep_id, filters.rep_id), (RepShift.status, filters.status)
+        )
+        stmt = where_in_range(stmt, RepShift.starts_at, filters.starts_after, filters.starts_before)
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: RepShiftCreate) -> RepShift:
@@ -382,13 +369,12 @@ class RecordingSessionService(ScopedService[RecordingSession]):
     async def list_page(
         self, filters: RecordingFilters, params: PageParams
     ) -> tuple[list[RecordingSession], str | None]:
-        stmt = self.visible()
-        if filters.rep_id:
-            stmt = stmt.where(RecordingSession.rep_id == filters.rep_id)
-        if filters.appointment_id:
-            stmt = stmt.where(RecordingSession.appointment_id == filters.appointment_id)
-        if filters.status:
-            stmt = stmt.where(RecordingSession.status == filters.status)
+        stmt = where_equal(
+            self.visible(),
+            (RecordingSession.rep_id, filters.rep_id),
+            (RecordingSession.appointment_id, filters.appointment_id),
+            (RecordingSession.status, filters.status),
+        )
         return await self.page(stmt, params)
 
     async def create(self, data: RecordingSessionCreate) -> RecordingSession:

@@ -74,3 +74,23 @@ class Repository(Generic[M]):
         obj.tenant_id = self.tenant_id
         self.session.add(obj)
         return obj
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def where_equal(stmt: S, *pairs: tuple[Any, Any]) -> S:
+    """`column == value` for each (column, value) whose value was given: list filters."""
+    for column, value in pairs:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def where_in_range(stmt: S, column: Any, start: Any = None, end: Any = None) -> S:
+    """`start <= column < end`, each bound only when given."""
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column < end)
+    return stmt

@@ -18,6 +18,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict
 from switchboard.kit.events import Event, emit
 from switchboard.kit.pagination import PageParams
+from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tasks.models import (
     AssignedRole,
@@ -64,7 +65,8 @@ class TaskService(ScopedService[Task]):
         stmt = self.visible()
         if filters.status:
             stmt = self.repo.with_status(stmt, filters.status, utcnow())
-        for column, value in (
+        stmt = where_equal(
+            stmt,
             (Task.priority, filters.priority),
             (Task.source, filters.source),
             (Task.assigned_role, filters.assigned_role),
@@ -73,14 +75,8 @@ class TaskService(ScopedService[Task]):
             (Task.lead_id, filters.lead_id),
             (Task.appointment_id, filters.appointment_id),
             (Task.call_id, filters.call_id),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if filters.due_before:
-            stmt = stmt.where(Task.due_at < filters.due_before)
-        if filters.due_after:
-            stmt = stmt.where(Task.due_at >= filters.due_after)
-        return stmt
+        )
+        return where_in_range(stmt, Task.due_at, filters.due_after, filters.due_before)
 
     async def most_urgent(
         self, filters: TaskFilters, *, pending: bool = False, limit: int = 20
