@@ -13,34 +13,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
-from sqlalchemy import delete, event, insert, text, update
+from _support import capture_query, explain, scratch_database, time_sql
+from sqlalchemy import delete, insert, text, update
 
 from switchboard.app import create_app
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.assistant.service import ConversationService
 from switchboard.config import Settings
-from switchboard.kit import migrate
 from switchboard.kit.db import Database
 from switchboard.tasks.models import Task, TaskPriority
 from switchboard.tenancy.models import Role, Tenant, User
 from switchboard.tenancy.security import hash_password
 from switchboard.tenancy.service import issue_token
 
-PG_ADMIN_URL = os.environ.get(
-    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 BATCH = 2_000
 SMALL, LARGE = 100, 10_000
 APPEND_SMALL, APPEND_LARGE = 10, 10_000
@@ -163,43 +156,6 @@ async def load(db: Database) -> tuple[User, dict[int, uuid.UUID]]:
     return user, conversations
 
 
-async def capture_query(
-    client: httpx.AsyncClient, db: Database, headers: dict[str, str], url: str
-) -> tuple[str, Any]:
-    """The SQL (and parameters) the API runs to read the page's messages."""
-    captured: list[tuple[str, Any]] = []
-
-    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM chat_messages" in statement and "ORDER BY" in statement:
-            captured.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        await client.get(url, headers=headers)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
-    return captured[-1]
-
-
-async def explain(db: Database, query: tuple[str, Any]) -> str:
-    statement, parameters = query
-    prefix = "EXPLAIN ANALYZE " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
-    async with db.engine.connect() as conn:
-        result = await conn.exec_driver_sql(prefix + statement, parameters)
-        return "\n".join(" ".join(str(v) for v in row) for row in result.all())
-
-
-async def time_sql(db: Database, query: tuple[str, Any], runs: int) -> list[float]:
-    statement, parameters = query
-    samples = []
-    async with db.engine.connect() as conn:
-        for _ in range(runs):
-            started = time.perf_counter()
-            (await conn.exec_driver_sql(statement, parameters)).all()
-            samples.append(time.perf_counter() - started)
-    return samples
-
-
 async def time_pages(
     client: httpx.AsyncClient,
     db: Database,
@@ -235,7 +191,8 @@ async def time_pages(
     result = {}
     for size in sizes:
         url = f"/api/chat/conversations/{conversations[size]}/messages?limit={args.limit}"
-        sql = await time_sql(db, await capture_query(client, db, headers, url), args.requests)
+        query = await capture_query(db, client.get(url, headers=headers), "chat_messages")
+        sql = await time_sql(db, query, args.requests)
         result[size] = (
             Series(f"{size} http", http[size]),
             Series(f"{size} service", service[size]),
@@ -310,41 +267,17 @@ async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple
             if args.explain:
                 for size in (SMALL, LARGE):
                     page = f"/api/chat/conversations/{conversations[size]}/messages"
-                    query = await capture_query(client, db, headers, f"{page}?limit={args.limit}")
+                    query = await capture_query(
+                        db,
+                        client.get(f"{page}?limit={args.limit}", headers=headers),
+                        "chat_messages",
+                    )
                     plans += f"{backend}, {size} messages:\n{await explain(db, query)}\n"
             appends = await time_appends(db, user, conversations, args)
             turn = await time_turns(client, headers, args)
         return Result(backend, pages, appends, turn, plans), load_seconds
     finally:
         await db.dispose()
-
-
-async def pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def bench_sqlite(args: argparse.Namespace) -> tuple[Result, float]:
-    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as scratch:
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        migrate.upgrade(url)
-        return asyncio.run(run_backend(url, "sqlite", args))
-
-
-def bench_postgres(args: argparse.Namespace) -> tuple[Result, float]:
-    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        migrate.upgrade(url)
-        return asyncio.run(run_backend(url, "postgres", args))
-    finally:
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def verdict(ratio: float, aim: float) -> str:
@@ -404,8 +337,8 @@ def main() -> None:
     results: list[Result] = []
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        runner = bench_sqlite if backend == "sqlite" else bench_postgres
-        result, load_seconds = runner(args)
+        with scratch_database(backend) as url:
+            result, load_seconds = asyncio.run(run_backend(url, backend, args))
         print(
             f"{backend}: loaded {SMALL + LARGE + APPEND_SMALL + APPEND_LARGE - 2:,} messages"
             f" in {load_seconds:.1f}s",

@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, insert, select, text
+from _support import capture_query, explain, scratch_database, time_sql
+from sqlalchemy import insert, select, text
 
 from switchboard.app import create_app
 from switchboard.config import Settings
-from switchboard.kit import migrate
 from switchboard.kit.db import Database
 from switchboard.kit.pagination import encode_values
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
@@ -35,9 +32,6 @@ from switchboard.tenancy.models import Role, Tenant, User
 from switchboard.tenancy.security import hash_password
 from switchboard.tenancy.service import issue_token
 
-PG_ADMIN_URL = os.environ.get(
-    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 BATCH = 5_000
 
 
@@ -137,45 +131,6 @@ async def cursor_for_page(db: Database, user: User, page: int, limit: int) -> st
     return encode_values([row.created_at, row.id])
 
 
-async def capture_query(
-    client: httpx.AsyncClient, db: Database, headers: dict[str, str], params: dict[str, Any]
-) -> tuple[str, Any]:
-    """The SQL (and its parameters) the API runs to read the tasks of one page."""
-    captured: list[tuple[str, Any]] = []
-
-    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM tasks" in statement and "ORDER BY" in statement:
-            captured.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        await client.get("/api/tasks", params=params, headers=headers)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
-    return captured[-1]
-
-
-async def explain(db: Database, query: tuple[str, Any]) -> str:
-    statement, parameters = query
-    prefix = "EXPLAIN ANALYZE " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
-    async with db.engine.connect() as conn:
-        result = await conn.exec_driver_sql(prefix + statement, parameters)
-        plan = "\n".join(" ".join(str(v) for v in row) for row in result.all())
-    return f"{statement}\n{plan}"
-
-
-async def time_sql(db: Database, query: tuple[str, Any], runs: int) -> list[float]:
-    """The database's share: the page's query alone, rows fetched, no ORM, no HTTP."""
-    statement, parameters = query
-    samples = []
-    async with db.engine.connect() as conn:
-        for _ in range(runs):
-            started = time.perf_counter()
-            (await conn.exec_driver_sql(statement, parameters)).all()
-            samples.append(time.perf_counter() - started)
-    return samples
-
-
 async def measure(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -226,8 +181,13 @@ async def run_backend(
             await check_cursor(client, db, user, headers, args.limit)
             deep_cursor = await cursor_for_page(db, user, args.page, args.limit)
             pages = [{"limit": args.limit}, {"limit": args.limit, "cursor": deep_cursor}]
-            queries = [await capture_query(client, db, headers, params) for params in pages]
-            plan = await explain(db, queries[1]) if args.explain else ""
+            queries = [
+                await capture_query(
+                    db, client.get("/api/tasks", params=params, headers=headers), "tasks"
+                )
+                for params in pages
+            ]
+            plan = f"{queries[1][0]}\n{await explain(db, queries[1])}" if args.explain else ""
             http = await measure(client, headers, pages, args.requests, args.warmup)
             for page, samples, query in zip((1, args.page), http, queries, strict=True):
                 sql = await time_sql(db, query, args.requests)
@@ -235,34 +195,6 @@ async def run_backend(
         return timings, load_seconds, plan
     finally:
         await db.dispose()
-
-
-async def pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def bench_sqlite(args: argparse.Namespace) -> tuple[list[Timing], float, str]:
-    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as scratch:
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        migrate.upgrade(url)
-        return asyncio.run(run_backend(url, "sqlite", args))
-
-
-def bench_postgres(args: argparse.Namespace) -> tuple[list[Timing], float, str]:
-    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        migrate.upgrade(url)
-        return asyncio.run(run_backend(url, "postgres", args))
-    finally:
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> None:
@@ -281,8 +213,8 @@ def main() -> None:
     results: list[Timing] = []
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        runner = bench_sqlite if backend == "sqlite" else bench_postgres
-        timings, load_seconds, plan = runner(args)
+        with scratch_database(backend) as url:
+            timings, load_seconds, plan = asyncio.run(run_backend(url, backend, args))
         print(f"{backend}: loaded {args.rows:,} tasks in {load_seconds:.1f}s", file=sys.stderr)
         if plan:
             print(f"{backend} plan for page {args.page}:\n{plan}\n", file=sys.stderr)

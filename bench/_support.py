@@ -1,0 +1,90 @@
+"""What the benchmarks share: a scratch database per run, and the database's share of a
+request (its query captured from the app, replayed alone, explained)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from switchboard.kit import migrate
+from switchboard.kit.db import Database
+
+PG_ADMIN_URL = os.environ.get(
+    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+Query = tuple[str, Any]
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    """A migrated, empty database for one run (a temporary SQLite file or a PostgreSQL
+    database named switchboard_bench_*), removed afterwards even on failure."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as scratch:
+            url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+            migrate.upgrade(url)
+            yield url
+        return
+    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        migrate.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def capture_query(db: Database, request: Awaitable[Any], table: str) -> Query:
+    """The last ordered SELECT from `table` (SQL and parameters) that `request` ran."""
+    captured: list[Query] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if f"FROM {table}" in statement and "ORDER BY" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        await request
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", grab)
+    return captured[-1]
+
+
+async def explain(db: Database, query: Query) -> str:
+    statement, parameters = query
+    prefix = "EXPLAIN ANALYZE " if db.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    async with db.engine.connect() as conn:
+        result = await conn.exec_driver_sql(prefix + statement, parameters)
+        return "\n".join(" ".join(str(v) for v in row) for row in result.all())
+
+
+async def time_sql(db: Database, query: Query, runs: int) -> list[float]:
+    """The database's share: the query alone, rows fetched, no ORM, no HTTP."""
+    statement, parameters = query
+    samples = []
+    async with db.engine.connect() as conn:
+        for _ in range(runs):
+            started = time.perf_counter()
+            (await conn.exec_driver_sql(statement, parameters)).all()
+            samples.append(time.perf_counter() - started)
+    return samples
