@@ -14,6 +14,9 @@ async def test_health(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["database"] == "up"
     assert "switchboard_http_requests_total" in (await client.get("/metrics")).text
+    assert (await client.get("/docs")).status_code == 200
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"/api/tasks", "/api/contacts", "/api/chat/conversations"} <= set(paths)
 
 
 async def test_login_and_me(client: httpx.AsyncClient, factory: Factory) -> None:
