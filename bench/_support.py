@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,30 @@ PG_ADMIN_URL = os.environ.get(
     "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 Query = tuple[str, Any]
+
+
+@dataclass
+class Series:
+    """Timings of one thing, in seconds; percentiles and means reported in milliseconds."""
+
+    label: str
+    samples: list[float]
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return self.pct(0.50)
+
+    @property
+    def p95(self) -> float:
+        return self.pct(0.95)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples) * 1000
 
 
 async def pg_admin(sql: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
 import uuid
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from _support import capture_query, explain, scratch_database, time_sql
+from _support import Series, capture_query, explain, scratch_database, time_sql
 from sqlalchemy import delete, insert, text, update
 
 from switchboard.app import create_app
@@ -49,28 +48,6 @@ SENTENCES = [
     "Create a follow-up to confirm the gutter colour with Mrs. Lopez.",
     "Done: I created the task, due tomorrow at 10 AM, assigned to you.",
 ]
-
-
-@dataclass
-class Series:
-    label: str
-    samples: list[float]
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-    @property
-    def p50(self) -> float:
-        return self.pct(0.50)
-
-    @property
-    def p95(self) -> float:
-        return self.pct(0.95)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.samples) * 1000
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
 import uuid
@@ -20,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from _support import capture_query, explain, scratch_database, time_sql
+from _support import Series, capture_query, explain, scratch_database, time_sql
 from sqlalchemy import insert, select, text
 
 from switchboard.app import create_app
@@ -40,28 +39,8 @@ class Timing:
     backend: str
     rows: int
     page: int
-    samples: list[float]
-    sql_samples: list[float]
-
-    def pct(self, q: float, sql: bool = False) -> float:
-        ordered = sorted(self.sql_samples if sql else self.samples)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-    @property
-    def p50(self) -> float:
-        return self.pct(0.50)
-
-    @property
-    def p95(self) -> float:
-        return self.pct(0.95)
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.samples) * 1000
-
-    @property
-    def sql_p50(self) -> float:
-        return self.pct(0.50, sql=True)
+    http: Series
+    sql: Series
 
 
 async def load(db: Database, rows: int) -> tuple[User, float]:
@@ -191,7 +170,9 @@ async def run_backend(
             http = await measure(client, headers, pages, args.requests, args.warmup)
             for page, samples, query in zip((1, args.page), http, queries, strict=True):
                 sql = await time_sql(db, query, args.requests)
-                timings.append(Timing(backend, args.rows, page, samples, sql))
+                timings.append(
+                    Timing(backend, args.rows, page, Series("http", samples), Series("sql", sql))
+                )
         return timings, load_seconds, plan
     finally:
         await db.dispose()
@@ -227,14 +208,15 @@ def main() -> None:
     )
     for t in results:
         print(
-            f"{t.backend:<9} {t.rows:>8,} {t.page:>5} {t.p50:>8.2f} {t.p95:>8.2f} {t.mean:>8.2f}"
-            f" {t.sql_p50:>11.2f}"
+            f"{t.backend:<9} {t.rows:>8,} {t.page:>5} {t.http.p50:>8.2f} {t.http.p95:>8.2f}"
+            f" {t.http.mean:>8.2f} {t.sql.p50:>11.2f}"
         )
     for backend in backends:
         first, deep = (t for t in results if t.backend == backend)
         print(
-            f"{backend}: page {deep.page} / page 1 = {deep.p50 / first.p50:.2f}x at p50, "
-            f"{deep.p95 / first.p95:.2f}x at p95 (SQL alone {deep.sql_p50 / first.sql_p50:.2f}x)"
+            f"{backend}: page {deep.page} / page 1 = {deep.http.p50 / first.http.p50:.2f}x at p50, "
+            f"{deep.http.p95 / first.http.p95:.2f}x at p95"
+            f" (SQL alone {deep.sql.p50 / first.sql.p50:.2f}x)"
         )
 
 
