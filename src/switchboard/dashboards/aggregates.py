@@ -1,0 +1,576 @@
+"""The CSR, rep and executive dashboards: a fixed handful of GROUP BY queries each, however
+much data there is, every one filtered on the tenant (and on the rep, for a rep's view);
+days and periods are whole days of the tenant's time zone."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from switchboard.crm.models import (
+    Appointment,
+    AppointmentStatus,
+    Call,
+    CallDirection,
+    CallOutcome,
+    ContactCard,
+    HandledByRole,
+    Lead,
+    LeadStatus,
+    RecordingSession,
+    RepShift,
+)
+from switchboard.dashboards.digest import AI_SOURCES, WAITING_WINDOW
+from switchboard.dashboards.repository import DashboardRepository
+from switchboard.dashboards.schemas import (
+    AiShare,
+    AppointmentItem,
+    AppointmentSummary,
+    Backlog,
+    CallOutcomes,
+    CsrDashboard,
+    CsrQueue,
+    ExecutiveDashboard,
+    LeadSummary,
+    MessageDelivery,
+    Period,
+    Pipeline,
+    RecordingCount,
+    Ref,
+    RepDashboard,
+    ShiftItem,
+    SourceLeads,
+    SpeedToLead,
+    TaskCounts,
+    TaskFlow,
+    Window,
+    WinRate,
+)
+from switchboard.dashboards.timeframe import Span, days_span, local_clock, minutes_between
+from switchboard.kit.clock import utcnow
+from switchboard.kit.errors import Forbidden, NotFound
+from switchboard.kit.models import TenantScoped
+from switchboard.kit.repository import where_in_range
+from switchboard.messaging.models import Direction, Message, MessageStatus, Sender
+from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
+from switchboard.tenancy.models import Role, User
+from switchboard.tenancy.repository import UserRepository, get_tenant
+
+# Calls nobody picked up: each wants a call back.
+UNANSWERED_OUTCOMES = (CallOutcome.missed, CallOutcome.voicemail, CallOutcome.abandoned)
+# Older unanswered calls have gone cold: the CSR queue leaves them out, as the digest does
+# with customers waiting on a text.
+CALLBACK_WINDOW = WAITING_WINDOW
+WIN_RATE_DAYS = 30
+OPEN_LEAD_STATUSES = tuple(s for s in LeadStatus if s not in (LeadStatus.won, LeadStatus.lost))
+SENT_STATUSES = (
+    MessageStatus.sent,
+    MessageStatus.delivered,
+    MessageStatus.read,
+    MessageStatus.undelivered,
+    MessageStatus.failed,
+)
+DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
+UNASSIGNED = "unassigned"
+
+Record = tuple[Any, ...]
+
+
+def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many of the group's rows meet `condition`: a SUM of CASE, the same on every database."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def within(column: Any, span: Span) -> ColumnElement[bool]:
+    return and_(column >= span.start, column < span.end)
+
+
+class AggregateRepository:
+    """Every query of the role dashboards. Each starts from `rows_of`, which filters on the
+    tenant, so a dashboard query cannot forget it."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def rows_of(self, model: type[TenantScoped], *columns: Any) -> Select[Any]:
+        return select(*columns).where(model.tenant_id == self.tenant_id)
+
+    async def rows(self, stmt: Select[Any]) -> list[Record]:
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
+    async def row(self, stmt: Select[Any]) -> Record:
+        return tuple((await self.session.execute(stmt)).one())
+
+    # --- calls
+
+    async def csr_call_outcomes(
+        self, span: Span, user_id: uuid.UUID
+    ) -> tuple[Counter[str | None], Counter[str | None]]:
+        """Outcome counts of the span's calls handled by any CSR, and by `user_id`."""
+        by_csr = Call.handled_by_role == HandledByRole.csr
+        by_user = Call.handled_by_user_id == user_id
+        stmt = (
+            self.rows_of(Call, Call.outcome, count_where(by_csr), count_where(by_user))
+            .where(or_(by_csr, by_user))
+            .group_by(Call.outcome)
+        )
+        csr: Counter[str | None] = Counter()
+        mine: Counter[str | None] = Counter()
+        for outcome, n_csr, n_mine in await self.rows(
+            where_in_range(stmt, Call.started_at, span.start, span.end)
+        ):
+            csr[outcome] += int(n_csr)
+            mine[outcome] += int(n_mine)
+        return csr, mine
+
+    async def call_outcomes_by_role(self, span: Span) -> dict[str, Counter[str | None]]:
+        """Outcome counts of the span's calls, by the role that handled them."""
+        stmt = self.rows_of(Call, Call.handled_by_role, Call.outcome, func.count()).group_by(
+            Call.handled_by_role, Call.outcome
+        )
+        by_role: dict[str, Counter[str | None]] = {}
+        for role, outcome, n in await self.rows(
+            where_in_range(stmt, Call.started_at, span.start, span.end)
+        ):
+            by_role.setdefault(role or UNASSIGNED, Counter())[outcome] += int(n)
+        return by_role
+
+    async def calls_not_called_back(
+        self, since: datetime, until: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many inbound calls nobody answered have had no outbound call to the caller
+        after them, and when the oldest came in."""
+        later = aliased(Call)
+        called_back = exists().where(
+            later.tenant_id == self.tenant_id,
+            later.direction == CallDirection.outbound,
+            later.started_at > Call.started_at,
+            or_(later.contact_id == Call.contact_id, later.to_number == Call.from_number),
+        )
+        stmt = self.rows_of(Call, func.count(), func.min(Call.started_at)).where(
+            Call.direction == CallDirection.inbound,
+            Call.outcome.in_(UNANSWERED_OUTCOMES),
+            ~called_back,
+        )
+        count, oldest = await self.row(where_in_range(stmt, Call.started_at, since, until))
+        return int(count), oldest
+
+    # --- tasks
+
+    async def open_tasks(
+        self, now: datetime, groups: Mapping[str, ColumnElement[bool]]
+    ) -> dict[str, tuple[int, int]]:
+        """(open, overdue) counts of the open tasks in each named group, in one pass."""
+        overdue = is_overdue(now)
+        columns = [
+            count_where(and_(group, column))
+            for group in groups.values()
+            for column in (~overdue, overdue)
+        ]
+        stmt = self.rows_of(Task, *columns).where(
+            Task.status == TaskStatus.open, or_(*groups.values())
+        )
+        row = await self.row(stmt)
+        return {name: (int(row[2 * i]), int(row[2 * i + 1])) for i, name in enumerate(groups)}
+
+    async def task_flow(self, span: Span) -> list[Record]:
+        """(source, created in the span, completed in the span) for each task source."""
+        created = within(Task.created_at, span)
+        completed = and_(Task.status == TaskStatus.completed, within(Task.completed_at, span))
+        stmt = (
+            self.rows_of(Task, Task.source, count_where(created), count_where(completed))
+            .where(or_(created, completed))
+            .group_by(Task.source)
+        )
+        return await self.rows(stmt)
+
+    # --- leads
+
+    async def response_seconds(self, span: Span) -> tuple[int, list[float]]:
+        """How many leads were created in the span, and the seconds each responded one
+        waited. The numbers come back rather than a percentile, which SQLite cannot take:
+        one code path for both databases, and a span's leads are few."""
+        stmt = self.rows_of(Lead, Lead.created_at, Lead.first_response_at)
+        rows = await self.rows(where_in_range(stmt, Lead.created_at, span.start, span.end))
+        seconds = [
+            max(0.0, (responded - created).total_seconds())
+            for created, responded in rows
+            if responded is not None
+        ]
+        return len(rows), seconds
+
+    async def rep_leads(self, rep_id: uuid.UUID, decided: Span) -> list[Record]:
+        """(status, leads, leads last changed in `decided`) of the leads assigned to the rep."""
+        stmt = (
+            self.rows_of(
+                Lead, Lead.status, func.count(), count_where(within(Lead.updated_at, decided))
+            )
+            .where(Lead.assigned_rep_id == rep_id)
+            .group_by(Lead.status)
+        )
+        return await self.rows(stmt)
+
+    async def lead_cohort(self, span: Span) -> list[Record]:
+        """(source, status, leads, their estimated value) of the leads created in the span."""
+        value = func.coalesce(func.sum(Lead.estimated_value), 0)
+        stmt = self.rows_of(Lead, Lead.source, Lead.status, func.count(), value).group_by(
+            Lead.source, Lead.status
+        )
+        return await self.rows(where_in_range(stmt, Lead.created_at, span.start, span.end))
+
+    async def pipeline(self) -> tuple[int, Any]:
+        """How many leads are open, whenever they came in, and their estimated value."""
+        stmt = self.rows_of(
+            Lead, func.count(), func.coalesce(func.sum(Lead.estimated_value), 0)
+        ).where(Lead.status.in_(OPEN_LEAD_STATUSES))
+        count, value = await self.row(stmt)
+        return int(count), value
+
+    # --- appointments, shifts, recordings
+
+    async def appointments_created(self, span: Span) -> int:
+        stmt = self.rows_of(Appointment, func.count())
+        (count,) = await self.row(
+            where_in_range(stmt, Appointment.created_at, span.start, span.end)
+        )
+        return int(count)
+
+    async def appointment_statuses(self, span: Span) -> Counter[str]:
+        stmt = self.rows_of(Appointment, Appointment.status, func.count()).group_by(
+            Appointment.status
+        )
+        rows = await self.rows(where_in_range(stmt, Appointment.starts_at, span.start, span.end))
+        return Counter({status: int(n) for status, n in rows})
+
+    async def rep_appointments(
+        self, rep_id: uuid.UUID, span: Span
+    ) -> list[tuple[Appointment, ContactCard]]:
+        stmt = (
+            self.rows_of(Appointment, Appointment, ContactCard)
+            .join(
+                ContactCard,
+                and_(
+                    ContactCard.id == Appointment.contact_id,
+                    ContactCard.tenant_id == Appointment.tenant_id,
+                ),
+            )
+            .where(Appointment.rep_id == rep_id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+        rows = await self.rows(where_in_range(stmt, Appointment.starts_at, span.start, span.end))
+        return [(appointment, contact) for appointment, contact in rows]
+
+    async def rep_shifts(self, rep_id: uuid.UUID, span: Span) -> list[RepShift]:
+        """The rep's shifts that overlap the span."""
+        stmt = (
+            self.rows_of(RepShift, RepShift)
+            .where(
+                RepShift.rep_id == rep_id,
+                RepShift.starts_at < span.end,
+                RepShift.ends_at > span.start,
+            )
+            .order_by(RepShift.starts_at, RepShift.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def rep_recordings(self, rep_id: uuid.UUID, span: Span) -> int:
+        stmt = self.rows_of(RecordingSession, func.count()).where(RecordingSession.rep_id == rep_id)
+        (count,) = await self.row(
+            where_in_range(stmt, RecordingSession.started_at, span.start, span.end)
+        )
+        return int(count)
+
+    # --- messages
+
+    async def outbound_messages(self, span: Span) -> Record:
+        """(outbound, written by Otto, handed to the carrier, delivered) in the span."""
+        stmt = self.rows_of(
+            Message,
+            func.count(),
+            count_where(Message.sender == Sender.otto),
+            count_where(Message.status.in_(SENT_STATUSES)),
+            count_where(Message.status.in_(DELIVERED_STATUSES)),
+        ).where(Message.direction == Direction.outbound)
+        return await self.row(where_in_range(stmt, Message.created_at, span.start, span.end))
+
+
+# --- shaping the numbers --------------------------------------------------------------------
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def backlog(count: int, oldest: datetime | None, now: datetime) -> Backlog:
+    return Backlog(
+        count=count,
+        oldest_at=oldest,
+        oldest_wait_minutes=minutes_between(oldest, now) if oldest is not None else None,
+    )
+
+
+def task_counts(counts: tuple[int, int]) -> TaskCounts:
+    return TaskCounts(open=counts[0], overdue=counts[1])
+
+
+def speed_to_lead(leads: int, seconds: list[float]) -> SpeedToLead:
+    return SpeedToLead(
+        leads=leads,
+        responded=len(seconds),
+        median_seconds=round(statistics.median(seconds)) if seconds else None,
+    )
+
+
+def call_outcomes(counts: Mapping[str | None, int]) -> CallOutcomes:
+    booked = counts.get(CallOutcome.booked, 0)
+    unbooked = counts.get(CallOutcome.unbooked, 0)
+    return CallOutcomes(
+        total=sum(counts.values()),
+        booked=booked,
+        unbooked=unbooked,
+        missed=counts.get(CallOutcome.missed, 0),
+        voicemail=counts.get(CallOutcome.voicemail, 0),
+        abandoned=counts.get(CallOutcome.abandoned, 0),
+        booking_rate=rate(booked, booked + unbooked),
+    )
+
+
+def pipeline(open_leads: int, value: Any) -> Pipeline:
+    return Pipeline(open_leads=open_leads, value=money(value))
+
+
+def window(span: Span) -> Window:
+    return Window(start=span.start, end=span.end)
+
+
+def clock_span(starts: datetime, ends: datetime, zone: ZoneInfo) -> str:
+    return f"{local_clock(starts, zone)}-{local_clock(ends, zone)}"
+
+
+def by_status(counts: Iterable[tuple[str, int]]) -> dict[LeadStatus, int]:
+    """Every lead status, with zero for the ones that have no leads."""
+    tally = Counter[str]()
+    for status, n in counts:
+        tally[status] += n
+    return {status: tally[status] for status in LeadStatus}
+
+
+def lead_summary(rows: Iterable[Record]) -> LeadSummary:
+    sources: dict[str | None, list[tuple[str, int, Decimal]]] = {}
+    for source, status, n, value in rows:
+        sources.setdefault(source, []).append((status, int(n), money(value)))
+    by_source = [
+        SourceLeads(
+            source=source,
+            total=sum(n for _, n, _ in counts),
+            by_status=by_status((status, n) for status, n, _ in counts),
+            won_value=sum((v for s, _, v in counts if s == LeadStatus.won), Decimal("0.00")),
+        )
+        for source, counts in sources.items()
+    ]
+    by_source.sort(key=lambda s: (-s.total, s.source or ""))
+    statuses = by_status((s, n) for counts in sources.values() for s, n, _ in counts)
+    won, lost = statuses[LeadStatus.won], statuses[LeadStatus.lost]
+    return LeadSummary(
+        total=sum(statuses.values()),
+        by_status=statuses,
+        won=won,
+        lost=lost,
+        won_value=sum((s.won_value for s in by_source), Decimal("0.00")),
+        win_rate=rate(won, won + lost),
+        by_source=by_source,
+    )
+
+
+# --- the dashboards -------------------------------------------------------------------------
+
+
+class RoleDashboards:
+    """The numbers each role works from, read on `user`'s behalf."""
+
+    def __init__(self, session: AsyncSession, user: User) -> None:
+        self.session = session
+        self.user = user
+        self.repo = AggregateRepository(session, user.tenant_id)
+
+    async def _zone(self) -> ZoneInfo:
+        return (await get_tenant(self.session, self.user.tenant_id)).zone
+
+    @staticmethod
+    def _day_span(day: date | None, now: datetime, zone: ZoneInfo) -> Span:
+        first = day if day is not None else now.astimezone(zone).date()
+        return days_span(first.isoformat(), first, 1, zone)
+
+    async def csr(self, day: date | None = None) -> CsrDashboard:
+        """The day's calls and bookings, and what is waiting on the CSRs right now."""
+        zone = await self._zone()
+        now = utcnow()
+        span = self._day_span(day, now, zone)
+        csr_calls, my_calls = await self.repo.csr_call_outcomes(span, self.user.id)
+        waiting, waiting_total = await DashboardRepository(
+            self.session, self.user
+        ).unanswered_messages(now - WAITING_WINDOW, limit=1)
+        tasks = await self.repo.open_tasks(
+            now,
+            {
+                "csr": Task.assigned_role == AssignedRole.csr,
+                "mine": Task.assignee_id == self.user.id,
+            },
+        )
+        return CsrDashboard(
+            day=span.start.astimezone(zone).date(),
+            timezone=zone.key,
+            window=window(span),
+            as_of=now,
+            csr_calls=call_outcomes(csr_calls),
+            my_calls=call_outcomes(my_calls),
+            appointments_booked=await self.repo.appointments_created(span),
+            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            queue=CsrQueue(
+                unanswered_calls=backlog(
+                    *await self.repo.calls_not_called_back(now - CALLBACK_WINDOW, now), now
+                ),
+                waiting_on_reply=backlog(
+                    waiting_total, waiting[0].created_at if waiting else None, now
+                ),
+                csr_tasks=task_counts(tasks["csr"]),
+                my_tasks=task_counts(tasks["mine"]),
+            ),
+        )
+
+    async def _rep(self, rep_id: uuid.UUID | None) -> User:
+        """Whose dashboard: a rep's own; a manager's or admin's pick of the reps."""
+        if rep_id is None or rep_id == self.user.id:
+            return self.user
+        if not self.user.sees_whole_tenant:
+            raise Forbidden("a rep can only see their own dashboard")
+        rep = await UserRepository(self.session, self.user.tenant_id).find(rep_id)
+        if rep is None or rep.role not in (Role.rep, Role.manager):
+            raise NotFound.of("rep", rep_id)
+        return rep
+
+    async def rep(self, day: date | None = None, rep_id: uuid.UUID | None = None) -> RepDashboard:
+        """A rep's day: appointments and shifts, open work, leads, recordings, win rate."""
+        rep = await self._rep(rep_id)
+        zone = await self._zone()
+        now = utcnow()
+        span = self._day_span(day, now, zone)
+        local_day = span.start.astimezone(zone).date()
+        week = days_span("week", local_day - timedelta(days=local_day.weekday()), 7, zone)
+        decided = days_span(
+            "win rate", local_day - timedelta(days=WIN_RATE_DAYS - 1), WIN_RATE_DAYS, zone
+        )
+        appointments = await self.repo.rep_appointments(rep.id, span)
+        shifts = await self.repo.rep_shifts(rep.id, span)
+        tasks = await self.repo.open_tasks(now, {"rep": Task.assignee_id == rep.id})
+        leads = await self.repo.rep_leads(rep.id, decided)
+        decided_counts = Counter({status: int(n) for status, _, n in leads})
+        won, lost = decided_counts[LeadStatus.won], decided_counts[LeadStatus.lost]
+        return RepDashboard(
+            day=local_day,
+            timezone=zone.key,
+            window=window(span),
+            rep=Ref(id=rep.id, name=rep.name),
+            appointments=[
+                AppointmentItem(
+                    id=a.id,
+                    starts_at=a.starts_at,
+                    ends_at=a.ends_at,
+                    time=clock_span(a.starts_at, a.ends_at, zone),
+                    title=a.title,
+                    contact=Ref(id=contact.id, name=contact.display_name),
+                    address=a.address or contact.address,
+                    status=a.status,
+                )
+                for a, contact in appointments
+            ],
+            shifts=[
+                ShiftItem(
+                    id=s.id,
+                    starts_at=s.starts_at,
+                    ends_at=s.ends_at,
+                    time=clock_span(s.starts_at, s.ends_at, zone),
+                    territory=s.territory,
+                    status=s.status,
+                )
+                for s in shifts
+            ],
+            tasks=task_counts(tasks["rep"]),
+            leads_by_status=by_status((status, int(n)) for status, n, _ in leads),
+            recordings_this_week=RecordingCount(
+                window=window(week), count=await self.repo.rep_recordings(rep.id, week)
+            ),
+            win_rate=WinRate(
+                window=window(decided), won=won, lost=lost, rate=rate(won, won + lost)
+            ),
+        )
+
+    async def executive(self, period: Period = Period.week) -> ExecutiveDashboard:
+        """The company over the last `period`: calls, leads, pipeline, appointments, tasks,
+        how much the AI carries, and whether texts arrive."""
+        zone = await self._zone()
+        today = utcnow().astimezone(zone).date()
+        span = days_span(period, today - timedelta(days=period.days - 1), period.days, zone)
+
+        by_role = await self.repo.call_outcomes_by_role(span)
+        all_calls: Counter[str | None] = Counter()
+        for counts in by_role.values():
+            all_calls.update(counts)
+        appointments = await self.repo.appointment_statuses(span)
+        completed = appointments[AppointmentStatus.completed]
+        no_show = appointments[AppointmentStatus.no_show]
+        flow = await self.repo.task_flow(span)
+        created_by_source = Counter({source: int(created) for source, created, _ in flow})
+        tasks_created = sum(created_by_source.values())
+        ai_tasks = sum(created_by_source[source] for source in AI_SOURCES)
+        outbound, auto_replies, sent, delivered = await self.repo.outbound_messages(span)
+        return ExecutiveDashboard(
+            period=period,
+            timezone=zone.key,
+            window=window(span),
+            calls=call_outcomes(all_calls),
+            calls_by_handler_role={
+                role: call_outcomes(by_role.get(role, Counter()))
+                for role in (*HandledByRole, UNASSIGNED)
+            },
+            leads=lead_summary(await self.repo.lead_cohort(span)),
+            pipeline=pipeline(*await self.repo.pipeline()),
+            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            appointments=AppointmentSummary(
+                total=sum(appointments.values()),
+                by_status={status: appointments[status] for status in AppointmentStatus},
+                show_rate=rate(completed, completed + no_show),
+            ),
+            tasks=TaskFlow(
+                created=tasks_created,
+                completed=sum(int(done) for _, _, done in flow),
+                created_by_source={source: created_by_source[source] for source in TaskSource},
+            ),
+            ai=AiShare(
+                tasks=ai_tasks,
+                task_share=rate(ai_tasks, tasks_created),
+                auto_replies_sent=int(auto_replies),
+                auto_reply_share=rate(int(auto_replies), int(outbound)),
+            ),
+            messages=MessageDelivery(
+                outbound=int(outbound),
+                sent=int(sent),
+                delivered=int(delivered),
+                delivery_rate=rate(int(delivered), int(sent)),
+            ),
+        )
