@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import AgentResult, run_agent
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.builtin.staff import parse_sms, plan_hours, respond, split_due
+from switchboard.ai.builtin.staff import (
+    named_contact,
+    parse_sms,
+    plan_hours,
+    respond,
+    split_due,
+)
 from switchboard.ai.model import ModelMessage
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import ToolContext
@@ -32,20 +38,26 @@ ZONE = ZoneInfo("America/Chicago")
 REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("What's most urgent today?", "get_daily_digest", {}),
     ("Who do I need to follow up with?", "who_to_follow_up", {"limit": 10}),
+    # A task that names a customer looks them up first, to link the task to them.
     (
         "Create a task to call the Hendersons tomorrow at 5pm",
-        "create_task",
-        {"title": "Call the Hendersons", "due": "tomorrow at 5pm"},
+        "search_contacts",
+        {"query": "Hendersons"},
     ),
     (
         "remind me to send the Patel quote by friday 9am, high priority",
-        "create_task",
-        {"title": "Send the Patel quote", "due": "friday 9am", "priority": "high"},
+        "search_contacts",
+        {"query": "Patel"},
     ),
     (
         "add a task: order shingles for the Kim job",
+        "search_contacts",
+        {"query": "Kim"},
+    ),
+    (
+        "add a task: order more ridge vents by 4pm, high priority",
         "create_task",
-        {"title": "Order shingles for the Kim job"},
+        {"title": "Order more ridge vents", "due": "4pm", "priority": "high"},
     ),
     (
         "What can I delegate?",
@@ -117,6 +129,24 @@ def test_a_missing_tool_is_never_called() -> None:
     assert respond([ModelMessage("user", "what's urgent?")], []).tool_calls == ()
 
 
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("call the Hendersons", "Hendersons"),
+        ("Call Karen Holt about the scope", "Karen Holt"),
+        ("send Mrs. Lopez the quote", "Lopez"),
+        ("Quote Jennifer Walsh's reroof", "Jennifer Walsh"),
+        ("call Mark & Lisa Henderson", "Mark & Lisa Henderson"),
+        ("Follow Up With James O'Connor", "James O'Connor"),
+        ("Confirm Friday appointments", None),
+        ("send the HOA form", None),
+        ("water the plants", None),
+    ],
+)
+def test_the_customer_a_task_names(title: str, name: str | None) -> None:
+    assert named_contact(title) == name
+
+
 def test_due_times_stay_in_the_users_words() -> None:
     assert split_due("call the Hendersons tomorrow at 5pm") == (
         "call the Hendersons",
@@ -164,8 +194,9 @@ class Office:
         self.rep: User = await factory.user(self.tenant, Role.rep, name="Riley Rep")
         self.garcia = await factory.contact(self.tenant, first_name="Ana", last_name="Garcia")
         self.patel = await factory.contact(self.tenant, first_name="Raj", last_name="Patel")
+        # A number outside the factory's +1312555NNNN, so no generated phone collides with it.
         self.lopez = await factory.contact(
-            self.tenant, phone="+13125550177", first_name="Maria", last_name="Lopez"
+            self.tenant, phone="+17735550177", first_name="Maria", last_name="Lopez"
         )
         await factory.channel(self.tenant, "+15555550100")
 
@@ -215,17 +246,34 @@ async def test_follow_ups(office: Office, now: datetime) -> None:
 
 async def test_create_task_with_a_due_time_in_words(office: Office, now: datetime) -> None:
     result = await office.ask("Create a task to call the Hendersons tomorrow at 5pm")
-    assert names(result) == ["create_task"] and result.outcomes[0].status == "ok"
+    assert names(result) == ["search_contacts", "search_contacts", "create_task"]
+    assert all(outcome.status == "ok" for outcome in result.outcomes)
     task = (
         await office.session.execute(select(Task).where(Task.tenant_id == office.tenant.id))
     ).scalar_one()
     assert task.title == "Call the Hendersons" and task.assignee_id == office.csr.id
     assert task.due_at is not None
     assert task.due_at.astimezone(ZONE) == datetime(2026, 11, 22, 17, 0, tzinfo=ZONE)
-    assert (
-        result.text
-        == "Done: I created the task “Call the Hendersons”, due Sun Nov 22, 5 PM, assigned to Casey CSR."
+    assert result.text == (
+        "Done: I created the task “Call the Hendersons”, due Sun Nov 22, 5 PM, assigned to "
+        "Casey CSR. No contact matches “Hendersons”, so it isn't linked to one."
     )
+
+
+async def test_create_task_links_the_customer_it_names(office: Office, now: datetime) -> None:
+    result = await office.ask("remind me to send the Patel quote by friday 9am")
+    assert names(result) == ["search_contacts", "create_task"]
+    assert result.outcomes[1].arguments["contact_id"] == str(office.patel.id)
+    assert result.text == (
+        "Done: I created the task “Send the Patel quote”, linked to Raj Patel, "
+        "due Fri Nov 27, 9 AM, assigned to Casey CSR."
+    )
+
+    await office.factory.contact(office.tenant, first_name="Luis", last_name="Garcia")
+    several = await office.ask("create a task to call Garcia back about the gutters")
+    assert names(several) == ["search_contacts", "create_task"]
+    assert "contact_id" not in several.outcomes[1].arguments
+    assert several.text.endswith("“Garcia” matches several contacts, so I didn't link it to one.")
 
 
 async def test_delegate(office: Office, now: datetime) -> None:
@@ -251,13 +299,25 @@ async def test_plan_next_two_hours(office: Office, now: datetime) -> None:
         address="12 Elm St",
     )
     await office.factory.task(
-        office.tenant, title="Send the Garcia estimate", due_at=now - timedelta(days=1)
+        office.tenant,
+        title="Send the Garcia estimate",
+        due_at=now - timedelta(days=1),
+        assignee_id=office.rep.id,
     )
-    result = await office.ask("Help me plan my next 2 hours")
+    await office.factory.task(
+        office.tenant, title="Call the supplier", due_at=now - timedelta(hours=2)
+    )
+    result = await office.ask("Help me plan my next 2 hours", user=office.rep)
     assert names(result) == ["get_daily_digest"]
     assert result.text.startswith("Here's a plan for the next 2 hours (9 AM-11 AM):")
     assert "- 9 AM: Overdue: “Send the Garcia estimate”" in result.text
     assert "- 10 AM-11 AM: Appointment with Raj Patel at 12 Elm St" in result.text
+
+    # The CSR sees the whole company, but plans only their own work: the CSR queue's task,
+    # not the rep's task or visit.
+    csr = await office.ask("Help me plan my next 2 hours")
+    assert "- 9 AM: Overdue: “Call the supplier”" in csr.text
+    assert "Garcia" not in csr.text and "Appointment" not in csr.text
 
 
 async def test_appointments_tomorrow(office: Office, now: datetime) -> None:
@@ -316,9 +376,9 @@ async def test_text_mrs_lopez(office: Office, now: datetime) -> None:
     sent = (
         await office.session.execute(select(Message).where(Message.contact_id == office.lopez.id))
     ).scalar_one()
-    assert sent.body == "The crew is running 15 minutes late." and sent.to_address == "+13125550177"
+    assert sent.body == "The crew is running 15 minutes late." and sent.to_address == "+17735550177"
     assert result.text == (
-        "Sent to Maria Lopez at +13125550177: “The crew is running 15 minutes late.”"
+        "Sent to Maria Lopez at +17735550177: “The crew is running 15 minutes late.”"
     )
 
 
@@ -343,7 +403,7 @@ async def test_waiting_customers(office: Office, now: datetime) -> None:
         InboundMessage(
             provider_message_id="SM-test-1",
             channel="sms",  # type: ignore[arg-type]
-            from_address="+13125550177",
+            from_address="+17735550177",
             to_address="+15555550100",
             body="Is the crew still coming today?",
         ),

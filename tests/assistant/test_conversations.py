@@ -319,7 +319,7 @@ async def test_export_markdown_and_json(
     document = json.loads(exported.text)
     assert document["conversation"]["id"] == conversation["id"]
     assert [m["role"] for m in document["messages"]] == ["user", "assistant"]
-    assert document["messages"][1]["tool_calls"][0]["name"] == "create_task"
+    assert document["messages"][1]["tool_calls"][-1]["name"] == "create_task"
     assert document["messages"][1]["context"]["user"]["role"] == "csr"
     assert (await client.get(url, params={"format": "pdf"}, headers=headers)).status_code == 422
 

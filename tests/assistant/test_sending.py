@@ -40,7 +40,9 @@ async def test_reply_stores_tool_calls_usage_and_context(
         CREATE,
     )
     assert answer["seq"] == 2 and answer["role"] == "assistant" and answer["status"] == "ok"
-    (call,) = answer["tool_calls"]
+    # The built-in model looks the Hendersons up (no such contact here), then creates the task.
+    *lookups, call = answer["tool_calls"]
+    assert [lookup["name"] for lookup in lookups] == ["search_contacts", "search_contacts"]
     assert call["name"] == "create_task" and call["status"] == "ok"
     assert call["arguments"] == {"title": "Call the Hendersons", "due": "tomorrow at 5pm"}
     assert call["result"]["created"]["title"] == "Call the Hendersons"
@@ -109,19 +111,25 @@ async def test_event_stream_sends_each_step_once(
     assert response.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(response.text)
     kinds = [event.event for event in events]
-    assert kinds[:3] == ["user_message", "tool_call_started", "tool_call_finished"]
+    # Two contact lookups (the Hendersons, then Henderson), then the task itself.
+    steps = ["tool_call_started", "tool_call_finished"] * 3
+    assert kinds[:7] == ["user_message", *steps]
     assert kinds[-1] == "done" and "error" not in kinds
     deltas = [event.data["text"] for event in events if event.event == "text_delta"]
-    assert len(deltas) > 3 and kinds[3 : 3 + len(deltas)] == ["text_delta"] * len(deltas)
+    assert len(deltas) > 3 and kinds[7 : 7 + len(deltas)] == ["text_delta"] * len(deltas)
 
     assert events[0].data["content"] == CREATE and events[0].data["seq"] == 1
-    assert events[1].data["name"] == "create_task"
-    assert events[1].data["arguments"]["due"] == "tomorrow at 5pm"
-    assert events[2].data["status"] == "ok" and events[2].data["id"] == events[1].data["id"]
+    assert [events[n].data["name"] for n in (1, 3, 5)] == [
+        "search_contacts",
+        "search_contacts",
+        "create_task",
+    ]
+    assert events[5].data["arguments"]["due"] == "tomorrow at 5pm"
+    assert events[6].data["status"] == "ok" and events[6].data["id"] == events[5].data["id"]
     done = events[-1].data
     assert done["status"] == "ok" and done["user_message_id"] == events[0].data["id"]
     assert done["usage"]["prompt_tokens"] > 0 and done["usage"]["estimated"] is True
-    assert done["tool_calls"] == 1
+    assert done["tool_calls"] == 3
 
     history = (
         await client.get(f"/api/chat/conversations/{conversation['id']}/messages", headers=headers)
@@ -131,7 +139,11 @@ async def test_event_stream_sends_each_step_once(
     # Each delta carries only new text: together they are the stored reply, exactly once.
     assert "".join(deltas) == stored["content"]
     assert all(delta != stored["content"] for delta in deltas)
-    assert [call["name"] for call in stored["tool_calls"]] == ["create_task"]
+    assert [call["name"] for call in stored["tool_calls"]] == [
+        "search_contacts",
+        "search_contacts",
+        "create_task",
+    ]
 
 
 async def test_not_understood_lists_what_it_can_do(

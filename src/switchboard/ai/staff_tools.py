@@ -52,8 +52,8 @@ from switchboard.messaging.models import Direction, Message, Sender
 from switchboard.messaging.service import send_staff_message
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tasks.schemas import TaskCreate, TaskUpdate
-from switchboard.tasks.service import TaskFilters, TaskService
-from switchboard.tenancy.models import Role, User
+from switchboard.tasks.service import TaskFilters, TaskService, role_queue
+from switchboard.tenancy.models import User
 from switchboard.tenancy.repository import UserRepository
 
 MAX_CANDIDATES = 8
@@ -246,27 +246,23 @@ _ROLE_WORDS = {
 _ME = {"me", "myself", "i", "self"}
 
 
-def role_of(user: User) -> AssignedRole:
-    return AssignedRole.manager if user.role == Role.admin else AssignedRole(user.role)
-
-
 async def resolve_assignee(call: StaffCall, text: str) -> tuple[User | None, AssignedRole | None]:
     """A person (by name, email or "me") or a role queue ("csr", "reps"...)."""
     key = " ".join(text.lower().split())
     if key in _ME:
-        return call.user, role_of(call.user)
+        return call.user, role_queue(call.user)
     if key in _ROLE_WORDS:
         return None, _ROLE_WORDS[key]
     staff = await UserRepository(call.session, call.user.tenant_id).all_active()
     by_email = [u for u in staff if u.email.lower() == key]
     if by_email:
-        return by_email[0], role_of(by_email[0])
+        return by_email[0], role_queue(by_email[0])
     words = key.split()
     matches = [u for u in staff if all(word in u.name.lower() for word in words)]
     exact = [u for u in matches if u.name.lower() == key]
     if len(matches) == 1 or len(exact) == 1:
         chosen = exact[0] if len(exact) == 1 else matches[0]
-        return chosen, role_of(chosen)
+        return chosen, role_queue(chosen)
     if not matches:
         names = [f"{u.name} ({u.role})" for u in staff]
         raise ToolError(f"no active staff member matches {text!r}; staff: {_candidates(names)}")
@@ -422,7 +418,7 @@ async def create_task(call: StaffCall, args: CreateTaskArgs) -> dict[str, Any]:
     if args.assignee:
         assignee, role = await resolve_assignee(call, args.assignee)
     elif args.assigned_role is None:
-        assignee, role = call.user, role_of(call.user)
+        assignee, role = call.user, role_queue(call.user)
     role = args.assigned_role or role or AssignedRole.csr
     contact = None
     if args.contact or args.contact_id:

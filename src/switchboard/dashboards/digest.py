@@ -24,7 +24,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams
 from switchboard.messaging.models import Message
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
-from switchboard.tasks.service import TaskFilters, TaskService
+from switchboard.tasks.service import TaskFilters, TaskService, is_theirs
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.repository import get_tenant
 
@@ -101,6 +101,7 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
             "priority": task.priority,
             "status": task.effective_status,
             "due": local_iso(task.due_at, zone),
+            "mine": is_theirs(task, user),
         }
         if task.contact_id:
             item["contact"] = contact_ref(contacts, task.contact_id)
@@ -119,6 +120,9 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
                 {
                     "id": str(a.id),
                     "time": f"{local_clock(a.starts_at, zone)}-{local_clock(a.ends_at, zone)}",
+                    "starts": local_iso(a.starts_at, zone),
+                    "ends": local_iso(a.ends_at, zone),
+                    "mine": a.rep_id == user.id,
                     "contact": contact_ref(contacts, a.contact_id),
                     "address": a.address,
                     "rep": reps[a.rep_id].name if a.rep_id in reps else None,

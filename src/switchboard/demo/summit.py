@@ -86,8 +86,9 @@ def _contact(
     whatsapp: bool = False,
     other_phone: str | None = None,
 ) -> ContactSpec:
-    """One entry per contact: `address` is "street, city, postal code" in Colorado."""
-    first, last = name.split(" ", 1)
+    """One entry per contact: `name` ends with the surname ("Mark & Lisa Henderson" is a
+    household); `address` is "street, city, postal code" in Colorado."""
+    first, last = name.rsplit(" ", 1)
     street, city, postal_code = (part.strip() for part in address.split(","))
     return ContactSpec(
         key=key,
@@ -143,7 +144,7 @@ CONTACTS = (
         "6375 S Ouray Way, Centennial, 80016", "Nextdoor", ("gutters",), ago(minutes=22),
     ),
     _contact(
-        "shah", "Priya Shah", "+13035550163", "priya.shah@example.com",
+        "patel", "Priya Patel", "+13035550163", "priya.patel@example.com",
         "9870 Clairton Way, Highlands Ranch, 80126", "Google Business Profile",
         ("hvac", "heat-pump", "rebate"), day(-3, "15:29"),
         notes="20-year-old gas furnace, no AC. Dog in the back yard: use the side gate.",
@@ -184,7 +185,7 @@ CONTACTS = (
         day(-14, "08:55"),
     ),
     _contact(
-        "foster", "Rachel Foster", "+13035550127", "rachel.foster@example.com",
+        "henderson", "Mark & Lisa Henderson", "+13035550127", "lisa.henderson@example.com",
         "2045 Dahlia St, Denver, 80207", "Google Ads", ("roof-replacement",),
         day(-5, "13:02"),
     ),
@@ -208,7 +209,7 @@ CONTACTS = (
         "1204 Ford St, Golden, 80401", "Door knock", ("skylight", "leak"), day(-2, "15:20"),
     ),
     _contact(
-        "ramirez", "Victor Ramirez", "+17205550179", "victor.ramirez@example.com",
+        "garcia", "Victor Garcia", "+17205550179", "victor.garcia@example.com",
         "6780 E 62nd Pl, Commerce City, 80022", "Google Ads", ("hvac", "ac-install", "rebate"),
         day(-7, "10:10"),
     ),
@@ -225,7 +226,7 @@ LEADS = (
     LeadSpec("walsh", LeadStatus.appointment_set, "solar", "Home show", 41_000, REP, 1_080,
              notes="Solar plus a possible reroof first: one permit, one loan."),
     LeadSpec("thompson", LeadStatus.new, "gutters", "Nextdoor", 2_400, None, None),
-    LeadSpec("shah", LeadStatus.appointment_set, "hvac", "Google Business Profile", 12_800,
+    LeadSpec("patel", LeadStatus.appointment_set, "hvac", "Google Business Profile", 12_800,
              REP3, 1, notes="Cold-climate heat pump to replace a 20-year-old furnace."),
     LeadSpec("oconnor", LeadStatus.lost, "roofing", "Door knock", 17_600, REP, 1,
              lost_reason="State Farm denied the hail claim as wear and tear; homeowner "
@@ -239,14 +240,14 @@ LEADS = (
     LeadSpec("russo", LeadStatus.won, "gutters", "Yard sign", 3_100, REP2, 25),
     LeadSpec("wright", LeadStatus.lost, "hvac", "Angi", 9_400, REP3, 37,
              lost_reason="Repaired the existing furnace (new igniter) instead of replacing."),
-    LeadSpec("foster", LeadStatus.appointment_set, "roofing", "Google Ads", 21_300, REP2, 1.5),
+    LeadSpec("henderson", LeadStatus.appointment_set, "roofing", "Google Ads", 21_300, REP2, 1.5),
     LeadSpec("ostrowski", LeadStatus.lost, "solar", "Facebook", 24_000, REP, 240,
              lost_reason="Solar loan declined (debt-to-income); not interested in a lease."),
     LeadSpec("morales", LeadStatus.contacted, "roofing", "Google Ads", 15_500, None, 9),
     LeadSpec("kowalski", LeadStatus.contacted, "gutters", "Website form", 3_800, None, 16),
     LeadSpec("lindqvist", LeadStatus.appointment_set, "roofing", "Door knock", 2_600, REP3, 0.5,
              notes="Skylight over the stairs leaks; roof is 22 years old."),
-    LeadSpec("ramirez", LeadStatus.qualified, "hvac", "Google Ads", 11_200, REP3, 27,
+    LeadSpec("garcia", LeadStatus.qualified, "hvac", "Google Ads", 11_200, REP3, 27,
              notes="Central AC install; waiting on Xcel rebate pre-approval."),
 )  # fmt: skip
 
@@ -258,7 +259,7 @@ APPOINTMENTS = (
     AppointmentSpec("walsh-consult", "walsh", REP, "Solar consultation + roof check",
                     day(0, "11:00"), 90, AppointmentStatus.confirmed,
                     "Roof is 17 years old: assess before the panel layout. Gate code 4471."),
-    AppointmentSpec("foster-estimate", "foster", REP2, "Roof replacement estimate",
+    AppointmentSpec("henderson-estimate", "henderson", REP2, "Roof replacement estimate",
                     day(0, "14:00"), 90, AppointmentStatus.confirmed),
     AppointmentSpec("becker-adjuster", "becker", REP3, "Adjuster meeting (USAA)",
                     day(0, "16:30"), 60, AppointmentStatus.scheduled,
@@ -267,7 +268,7 @@ APPOINTMENTS = (
     AppointmentSpec("nguyen-proposal", "nguyen", REP2, "Solar proposal review (both homeowners)",
                     day(1, "18:00"), 90, AppointmentStatus.confirmed,
                     "Evening so Linh can join. Bring the 25-year production guarantee."),
-    AppointmentSpec("shah-sizing", "shah", REP3, "Heat pump sizing visit",
+    AppointmentSpec("patel-sizing", "patel", REP3, "Heat pump sizing visit",
                     day(1, "09:00"), 90, AppointmentStatus.confirmed,
                     "Use the side gate; dog in the back yard."),
     AppointmentSpec("chen-survey", "chen", REP, "Solar site survey",
@@ -361,10 +362,10 @@ TASKS = (
              "Auto-reply handed off: she asked for a price for a few missing shingles.",
              _done, _high, AssignedRole.csr, TaskSource.auto_reply, ago(hours=2, minutes=45),
              assignee=CSR, contact="morales", lead=True, closed=ago(hours=2, minutes=40)),
-    TaskSpec("Text Priya Shah the rebate checklist before her visit",
+    TaskSpec("Text Priya Patel the rebate checklist before her visit",
              "Xcel needs the AHRI certificate and a load calculation; Marcus brings both.",
              _open, _medium, AssignedRole.csr, TaskSource.otto, day(0, "17:30"),
-             assignee=CSR2, contact="shah", lead=True, call="shah-heat-pump"),
+             assignee=CSR2, contact="patel", lead=True, call="patel-heat-pump"),
     TaskSpec("Ask Linda Parker for a Google review",
              "Job closed; send the review link.",
              _done, _low, AssignedRole.ai, TaskSource.system, day(-10, "16:00"),
@@ -445,8 +446,9 @@ TASKS = (
              "Duplicate of the reroof and solar follow-up.",
              _cancelled, _low, AssignedRole.ai, TaskSource.otto, day(-1, "12:00"),
              contact="walsh", closed=day(-1, "09:00")),
-    TaskSpec("Victor waiting on Xcel rebate approval - check back in 3 days",
-             "Pre-approval usually takes a week; he won't book the install without it.",
-             _open, _medium, AssignedRole.ai, TaskSource.otto, ahead(days=3),
-             contact="ramirez", lead=True),
+    TaskSpec("Follow up with Victor Garcia on his Xcel rebate pre-approval",
+             "Pre-approval usually takes a week; he won't book the AC install without it. "
+             "Ask whether Xcel has answered and offer Marcus's first open install date.",
+             _open, _medium, AssignedRole.ai, TaskSource.otto, day(0, "15:00"),
+             contact="garcia", lead=True),
 )  # fmt: skip

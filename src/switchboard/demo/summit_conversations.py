@@ -253,7 +253,7 @@ CALLS = (
         ),
     ),
     CallSpec(
-        "shah-heat-pump", "shah", CSR2, _in, CallOutcome.booked, day(-3, "15:31"),
+        "patel-heat-pump", "patel", CSR2, _in, CallOutcome.booked, day(-3, "15:31"),
         lines=(
             _agent("Thanks for calling Summit, this is Jordan."),
             _customer("Hi, I'm calling about a heat pump. Our furnace is twenty years old and I "
@@ -274,7 +274,7 @@ CALLS = (
                    "before the visit."),
         ),
         analysis=AnalysisSpec(
-            summary="Priya Shah wants to replace a 20-year-old furnace with a heat pump and "
+            summary="Priya Patel wants to replace a 20-year-old furnace with a heat pump and "
                     "asked about Xcel rebates and price. Jordan quoted a $12-18k range before "
                     "rebates and booked a sizing visit with Marcus.",
             sentiment="positive",
@@ -612,6 +612,7 @@ THREADS = (
               "the updated proposal and the 25-year production guarantee. Reply here with any "
               "questions!", 15, by=CSR2),
         _says(_customer_says, "Thank you!", 16),
+        _says(Sender.otto, "You're welcome, David! See you both tomorrow at 6.", 16.1),
     )),
     ThreadSpec("morales", Channel.sms, "Missed call: wind damage", ago(hours=3), (
         _says(Sender.system, MISSED_CALL_TEXT),
@@ -641,14 +642,14 @@ THREADS = (
               "estimate. What's the address for the visit?", 0.2),
         _says(_customer_says, "6375 S Ouray Way", 3),
     )),
-    ThreadSpec("foster", Channel.sms, "Today's estimate", ago(hours=5), (
+    ThreadSpec("henderson", Channel.sms, "Today's estimate", ago(hours=5), (
         _says(Sender.system, "Reminder from Summit Roofing & Solar: Nicole will be at 2045 "
               "Dahlia St today at 2:00 PM for your roof replacement estimate. Reply C to "
               "confirm or R to reschedule."),
         _says(_customer_says, "C, see you then", 12),
-        _says(Sender.otto, "Thanks, Rachel, you're confirmed! Nicole will text when she's on "
+        _says(Sender.otto, "Thanks, Lisa, you're confirmed! Nicole will text when she's on "
               "the way.", 12.2),
-        _says(Sender.csr, "Hi Rachel, a quick heads-up from Summit: Nicole's morning visit is "
+        _says(Sender.csr, "Hi Lisa, a quick heads-up from Summit: Nicole's morning visit is "
               "running long, so she may arrive closer to 2:15. Sorry for the wait!", 299,
               by=CSR2, status=MessageStatus.queued),
     )),
@@ -706,7 +707,7 @@ THREADS = (
         _says(Sender.rep, "Thank you so much, Linda! Call me anytime if you notice anything "
               "else.", 62, by=REP),
     )),
-    ThreadSpec("shah", Channel.sms, "Visit confirmation", ago(hours=1, minutes=30), (
+    ThreadSpec("patel", Channel.sms, "Visit confirmation", ago(hours=1, minutes=30), (
         _says(Sender.system, "Reminder from Summit Roofing & Solar: Marcus will be at 9870 "
               "Clairton Way tomorrow at 9:00 AM for your heat pump sizing visit. Reply C to "
               "confirm or R to reschedule.", status=MessageStatus.sent),

@@ -29,7 +29,7 @@ from switchboard.tasks.models import (
 )
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
-from switchboard.tenancy.models import User
+from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.scope import ScopedService
 
 
@@ -46,6 +46,18 @@ class TaskFilters:
     lead_id: uuid.UUID | None = None
     appointment_id: uuid.UUID | None = None
     call_id: uuid.UUID | None = None
+
+
+def role_queue(user: User) -> AssignedRole:
+    """The task queue a staff member works from: an admin works the managers'."""
+    return AssignedRole.manager if user.role == Role.admin else AssignedRole(user.role)
+
+
+def is_theirs(task: Task, user: User) -> bool:
+    """Assigned to `user`, or waiting unassigned in their role's queue."""
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    return task.assigned_role == role_queue(user)
 
 
 class TaskService(ScopedService[Task]):

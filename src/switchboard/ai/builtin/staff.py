@@ -212,6 +212,14 @@ def task_line(task: dict[str, Any]) -> str:
     return parts[0] + (f" ({extra})" if extra else "")
 
 
+def money(value: Any) -> str:
+    """'12800.00' -> '$12,800'."""
+    try:
+        return f"${float(value):,.0f}"
+    except (TypeError, ValueError):
+        return f"${value}"
+
+
 def bullets(lines: list[str]) -> str:
     return "\n".join(f"{index}. {line}" for index, line in enumerate(lines, start=1))
 
@@ -282,12 +290,17 @@ def most_urgent(request: Request) -> Step:
     appointments = _items(digest, "appointments_today", "items")
     upcoming = [a for a in appointments if a.get("status") in ("scheduled", "confirmed", None)]
     if upcoming:
-        first = upcoming[0]
-        lines.append(
-            f"{plural(len(upcoming), 'appointment')} today; next: {first.get('time', '')} "
-            f"with {name_of(first) or 'a customer'}"
-            + (f" at {first['address']}" if first.get("address") else "")
-        )
+        # The next one still to start: the morning's first visit is no help at noon.
+        now = _moment(digest.get("now"))
+        later = [a for a in upcoming if now is None or (_moment(a.get("starts")) or now) >= now]
+        line = f"{plural(len(upcoming), 'appointment')} today"
+        if later:
+            first = later[0]
+            where = f" at {first['address']}" if first.get("address") else ""
+            line += f"; next: {first.get('time', '')} with {name_of(first) or 'a customer'}{where}"
+        else:
+            line += ", none left to start"
+        lines.append(line)
     if not overdue and top:
         lines.append("Top open task: " + task_line(top[0]))
     if not lines:
@@ -382,16 +395,49 @@ def split_due(text: str) -> tuple[str, str | None]:
     return " ".join(rest.split()), due
 
 
+# A customer named in a task title: a run of capitalized words ("Karen Holt", "Mark & Lisa
+# Henderson", "O'Connor"); acronyms like HOA and single letters are not names.
+_NAME_WORD = r"[A-Z](?:[a-z]|['\u2019][A-Z])[\w'\u2019-]*"
+_NAME_RUN = re.compile(rf"(?:\b(?:Mr|Mrs|Ms|Dr)\.?\s+)?{_NAME_WORD}(?:\s+(?:&\s+)?{_NAME_WORD})*")
+_NOT_A_NAME = re.compile(
+    rf"{_WEEKDAY}|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|today|tomorrow|tonight"
+    # a title's leading verb, and the small words of a title typed in Title Case
+    r"|call|text|email|send|book|confirm|schedule|follow|remind|order|measure|quote|check"
+    r"|ask|meet|visit|bring|review|approve|prepare|update|fix|get|up|with|the|for|about|on"
+    r"|to|and|back",
+    re.IGNORECASE,
+)
+
+
+def named_contact(title: str) -> str | None:
+    """The customer a task title names, if any: 'call the Hendersons' -> 'Hendersons',
+    'Send Karen Holt the scope' -> 'Karen Holt', 'Confirm Friday appointments' -> None."""
+    for run in _NAME_RUN.finditer(title):
+        words = [w for w in run.group().split() if not _NOT_A_NAME.fullmatch(w.rstrip("."))]
+        name = clean_name(" ".join(words).strip(" &"))
+        if name:
+            return name
+    return None
+
+
+def search_for(request: Request, name: str) -> Call | Done:
+    """Look `name` up with search_contacts: the search to run next, or the last one run. A
+    family ("the Hendersons") is filed under its surname, so an empty search for a plural is
+    tried once more in the singular."""
+    searches = [done for done in request.done if done.name == "search_contacts"]
+    if not searches:
+        return Call("search_contacts", {"query": name})
+    found = searches[-1]
+    empty = not found.error and not _items(found.result, "contacts")
+    if empty and len(searches) == 1 and re.search(r"[a-z]s$", name):
+        return Call("search_contacts", {"query": name[:-1]})
+    return found
+
+
 def create_task(request: Request) -> Step:
     done = request.result("create_task")
-    if done is not None:
-        if done.error:
-            return failed("create that task", done)
-        task = done.get("created") or {}
-        due = f", due {when(task['due'])}" if task.get("due") else ""
-        who = f", assigned to {task['assignee']}" if task.get("assignee") else ""
-        return f"Done: I created the task “{task.get('title', '')}”{due}{who}."
-    if not request.has("create_task"):
+    if done is None and not request.has("create_task"):
         return unavailable("create_task")
     body = _TASK_REQUEST.sub("", request.text, count=1)
     priority = None
@@ -408,7 +454,30 @@ def create_task(request: Request) -> Step:
         arguments["due"] = due_words
     if priority:
         arguments["priority"] = priority
-    return Call("create_task", arguments)
+    # Link the customer the title names, when exactly one contact is theirs.
+    name = named_contact(title)
+    unlinked = ""
+    if name and request.has("search_contacts"):
+        searched = search_for(request, name)
+        if isinstance(searched, Call):
+            return searched
+        contacts = _items(searched.result, "contacts")
+        exact = [c for c in contacts if str(c.get("name", "")).lower() == name.lower()]
+        if len(contacts) == 1 or len(exact) == 1:
+            arguments["contact_id"] = (exact or contacts)[0]["id"]
+        elif contacts:
+            unlinked = f" “{name}” matches several contacts, so I didn't link it to one."
+        else:
+            unlinked = f" No contact matches “{name}”, so it isn't linked to one."
+    if done is None:
+        return Call("create_task", arguments)
+    if done.error:
+        return failed("create that task", done)
+    task = done.get("created") or {}
+    linked = f", linked to {name_of(task)}" if name_of(task) else ""
+    due = f", due {when(task['due'])}" if task.get("due") else ""
+    who = f", assigned to {task['assignee']}" if task.get("assignee") else ""
+    return f"Done: I created the task “{task.get('title', '')}”{linked}{due}{who}.{unlinked}"
 
 
 _COMPLETE = re.compile(
@@ -493,16 +562,12 @@ def summarize_contact(request: Request) -> Step:
         return unavailable("get_contact_summary")
     if not request.has("search_contacts"):
         return Call("get_contact_summary", {"contact": name})
-    searches = [done for done in request.done if done.name == "search_contacts"]
-    if not searches:
-        return Call("search_contacts", {"query": name})
-    found = searches[-1]
+    found = search_for(request, name)
+    if isinstance(found, Call):
+        return found
     if found.error:
         return failed(f"look up {name}", found)
     contacts = _items(found.result, "contacts")
-    if not contacts and len(searches) == 1 and re.search(r"[a-z]s$", name):
-        # "the Hendersons": a family is filed under its surname.
-        return Call("search_contacts", {"query": name[:-1]})
     if not contacts:
         return f"I couldn't find a contact matching “{name}”."
     if len(contacts) > 1:
@@ -517,22 +582,28 @@ def phrase_summary(result: dict[str, Any]) -> str:
     head = str(card.get("name", "This contact")) + (f" ({', '.join(facts)})" if facts else "")
     lines: list[str] = []
     for lead in _items(result, "leads")[:2]:
-        value = f", est. ${lead['estimated_value']}" if lead.get("estimated_value") else ""
+        value = f", est. {money(lead['estimated_value'])}" if lead.get("estimated_value") else ""
         rep = f", rep {lead['assigned_rep']}" if lead.get("assigned_rep") else ""
-        lines.append(
-            f"Lead: {lead.get('service') or 'service not set'}, {lead.get('status')}{value}{rep}"
-        )
+        status = str(lead.get("status")).replace("_", " ")
+        lines.append(f"Lead: {lead.get('service') or 'service not set'}, {status}{value}{rep}")
     upcoming = _items(result, "upcoming_appointments")
     if upcoming:
         first = upcoming[0]
+        title = f"{first['title']}, " if first.get("title") else ""
         rep = f" with {first['rep']}" if first.get("rep") else ""
-        lines.append(f"Next appointment: {when(first.get('starts'))}{rep} ({first.get('status')})")
+        lines.append(
+            f"Next appointment: {title}{when(first.get('starts'))}{rep} ({first.get('status')})"
+        )
     calls = _items(result, "recent_calls")
     if calls:
         last = calls[0]
         about = f": {last['summary']}" if last.get("summary") else ""
         outcome = last.get("outcome") or "no outcome"
         lines.append(f"Last call {when(last.get('at'))}, {outcome}{about}")
+        # A routine call since then has no AI summary: the last one that does tells the story.
+        analysed = next((c for c in calls[1:] if c.get("summary")), None)
+        if analysed and not last.get("summary"):
+            lines.append(f"Call {when(analysed.get('at'))}: {analysed['summary']}")
     open_tasks = result.get("open_tasks") or {}
     count = _number(open_tasks, "count")
     if count:
@@ -640,8 +711,12 @@ def tasks(request: Request) -> Step:
     return f"{heading}\n" + bullets(lines) + more_note(total, len(lines))
 
 
-_FIELD_WORK = re.compile(r"measure|inspect|visit|site|install|estimate|walk ?through|on-?site")
-_DESK_WORK = re.compile(r"call|text|reply|confirm|schedul|book|remind|email|send|follow")
+# Field words anywhere in the title; desk work by the title's leading verb, so "Coach Marcus
+# on price objections (Castillo call)" is not mistaken for a phone call a CSR could make.
+_FIELD_WORK = re.compile(
+    r"\b(?:measure|inspect|visit|site|install|estimate|walk ?through|on-?site)"
+)
+_DESK_WORK = re.compile(r"^(?:call|text|reply|confirm|schedul|book|remind|email|send|follow)")
 
 
 def delegate(request: Request) -> Step:
@@ -693,6 +768,9 @@ def plan_hours(text: str) -> float:
     return float(_WORDS.get(word, 2 if word.startswith("couple") else 3))
 
 
+_CLOSED_APPOINTMENT = ("cancelled", "completed", "no_show", "rescheduled")
+
+
 def plan(request: Request) -> Step:
     got = _needs(request, "get_daily_digest")
     if not isinstance(got, Done):
@@ -711,12 +789,12 @@ def plan(request: Request) -> Step:
 
     fixed: list[tuple[datetime, datetime, str]] = []
     for item in _items(digest, "appointments_today", "items"):
-        slot = re.match(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", str(item.get("time", "")))
-        if not slot or item.get("status") in ("cancelled", "completed", "no_show"):
+        starts, ends = _moment(item.get("starts")), _moment(item.get("ends"))
+        if starts is None or ends is None or item.get("status") in _CLOSED_APPOINTMENT:
             continue
-        h1, m1, h2, m2 = (int(g) for g in slot.groups())
-        starts = now.replace(hour=h1, minute=m1, second=0, microsecond=0)
-        ends = now.replace(hour=h2, minute=m2, second=0, microsecond=0)
+        # A manager's or CSR's digest lists every rep's visits: only their own fill their time.
+        if item.get("mine") is False:
+            continue
         if ends > now and starts < end:
             where = f" at {item['address']}" if item.get("address") else ""
             fixed.append((starts, ends, f"Appointment with {name_of(item) or 'a customer'}{where}"))
@@ -730,13 +808,19 @@ def plan(request: Request) -> Step:
                 f"Reply to {name_of(item) or 'a customer'} (waiting {duration(item.get('waiting_minutes'))})",
             )
         )
-    top = _items(digest, "tasks", "top")
+    # The company-wide digest of a manager or CSR holds everyone's tasks: plan only their own.
+    top = [t for t in _items(digest, "tasks", "top") if t.get("mine") is not False]
     for task in [t for t in top if t.get("status") == "overdue"]:
         todo.append((20, f"Overdue: {task_line(task)}"))
+    replied = {name_of(item) for item in _items(digest, "unanswered_messages", "items")}
     for lead in _items(digest, "follow_ups_due", "leads_not_contacted", "items"):
+        # Replying to a new lead's text is the first contact: no separate call to plan.
+        if name_of(lead) and name_of(lead) in replied:
+            continue
         todo.append((10, f"First call to new lead {name_of(lead) or ''}".rstrip()))
     seen = {line for _, line in todo}
-    for task in _items(digest, "follow_ups_due", "tasks") + top:
+    due_today = [t for t in _items(digest, "follow_ups_due", "tasks") if t.get("mine") is not False]
+    for task in due_today + top:
         line = f"Due today: {task_line(task)}"
         if task.get("status") != "overdue" and line not in seen:
             seen.add(line)
