@@ -4,6 +4,7 @@ Twilio would, so a demo can receive texts without a phone."""
 from __future__ import annotations
 
 import mimetypes
+import os
 import uuid
 from typing import Annotated
 
@@ -77,6 +78,10 @@ def simulate(
     media: Annotated[list[str] | None, typer.Option(help="A media URL (repeatable).")] = None,
 ) -> None:
     """Post a signed inbound-message webhook to a running Switchboard and print its answer."""
+    # A client only: it signs with the Twilio token and never uses the service's secret key,
+    # so it runs beside `make demo` without the demo environment.
+    os.environ.setdefault("SWITCHBOARD_DEMO", "true")
+    get_settings.cache_clear()
     settings = get_settings()
     try:
         sender, to = normalize_phone(sender), normalize_phone(to)
