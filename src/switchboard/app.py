@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 settings.database_url,
                 echo=settings.database_echo,
                 pool_size=settings.database_pool_size,
+                pre_ping=settings.database_pre_ping,
             )
             app.state.db.bus = app.state.bus
         await app.state.bus.start()

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/switchboard.db"
     database_echo: bool = False
     database_pool_size: int = 10
+    database_pre_ping: bool = Field(
+        False,
+        description="PostgreSQL: ping each pooled connection at checkout (three round trips "
+        "per transaction) instead of letting a dropped connection fail one transaction.",
+    )
     redis_url: str | None = None
 
     host: str = "127.0.0.1"

@@ -34,7 +34,8 @@ def test_every_enqueued_kind_has_a_handler() -> None:
             node.args[1]
             for node in ast.walk(tree)
             if isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "enqueue"
+            and getattr(node.func, "id", getattr(node.func, "attr", None))
+            in ("enqueue", "enqueue_now")
             and len(node.args) >= 2
         ]
     kinds = set()

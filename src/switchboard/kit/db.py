@@ -44,13 +44,43 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+# How long a SQLite transaction may wait for the connection before it fails.
+SQLITE_QUEUE_SECONDS = 60
+# A pooled PostgreSQL connection older than this is replaced at checkout, before a server
+# or proxy idle timeout can have closed it under us.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _sqlite_pool(url: str) -> dict[str, Any]:
+    """One connection for a SQLite file. Every transaction takes the write lock at BEGIN
+    IMMEDIATE, so only one can run at a time whatever the pool holds: with one connection the
+    others queue for it in the pool, in order, instead of polling in SQLite's busy handler
+    (naps of up to 100 ms while the lock may sit free) and failing after its timeout. The
+    busy timeout still covers other processes (the CLI, a separate worker) on the same file."""
+    if ":memory:" in url or url.rstrip("/").endswith(":"):
+        return {}  # an in-memory database already has its single static connection
+    return {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_QUEUE_SECONDS}
+
+
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, pre_ping: bool = False
+) -> AsyncEngine:
+    """The engine. On PostgreSQL, `pre_ping` pings every connection as it is checked out:
+    three round trips on every transaction (BEGIN, the ping, ROLLBACK), so it is off by
+    default. Without it a connection the server dropped (a restart, a failover) fails the
+    one transaction that meets it, and that error invalidates the rest of the pool at once
+    (SQLAlchemy's disconnect handling)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, **_sqlite_pool(url))
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=pre_ping,
+        pool_recycle=POOL_RECYCLE_SECONDS,
     )
 
 
@@ -72,8 +102,10 @@ class Database:
             )
 
     @classmethod
-    def from_url(cls, url: str, *, echo: bool = False, pool_size: int = 10) -> Database:
-        return cls(create_engine(url, echo=echo, pool_size=pool_size))
+    def from_url(
+        cls, url: str, *, echo: bool = False, pool_size: int = 10, pre_ping: bool = False
+    ) -> Database:
+        return cls(create_engine(url, echo=echo, pool_size=pool_size, pre_ping=pre_ping))
 
     @property
     def dialect(self) -> str:

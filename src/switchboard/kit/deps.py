@@ -18,12 +18,14 @@ from switchboard.tenancy.security import decode_access_token
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# `async def` although they never await: FastAPI runs a plain `def` dependency in a worker
+# thread, a hop that cost more than the rest of a cheap request.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 

@@ -43,7 +43,7 @@ def to_page(schema: type[S], rows: list[Any], next_cursor: str | None) -> Page[S
     )
 
 
-def page_params(
+async def page_params(  # async: FastAPI would run a plain def in a worker thread
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageParams:

@@ -5,9 +5,24 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
@@ -21,6 +36,7 @@ from switchboard.messaging.models import (
     Message,
     MessagingSession,
     OptOut,
+    SessionStatus,
 )
 from switchboard.tasks.models import Task, TaskSource
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
@@ -44,81 +60,167 @@ async def lock_counterpart(session: AsyncSession, tenant_id: uuid.UUID, address:
     await session.execute(_LOCK, {"key": key})
 
 
+# The webhook's hot path runs the same few statements for every message. They are Core
+# statements on the tables (no ORM entities to load, track or flush), built once here with
+# bind parameters, so SQLAlchemy also skips their per-call construction and cache-key work.
+_tenants = cast(Table, Tenant.__table__)
+_accounts = cast(Table, ChannelAccount.__table__)
+_sessions = cast(Table, MessagingSession.__table__)
+_messages = cast(Table, Message.__table__)
+_phones = cast(Table, ContactPhone.__table__)
+_opt_outs = cast(Table, OptOut.__table__)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+SessionRow = dict[str, Any]  # a messaging_sessions row, column name -> value
+
+
+@dataclass(frozen=True)
+class InboundRoute:
+    """Where an inbound webhook goes: the channel account it was sent to, and its tenant."""
+
+    account_id: uuid.UUID
+    tenant_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class InboxTenant:
+    """The tenant settings an inbound message is handled by."""
+
+    id: uuid.UUID
+    name: str
+    auto_reply_enabled: bool
+    session_gap_seconds: int | None
+    help_text: str | None
+
+
 @dataclass(frozen=True)
 class InboundFacts:
+    tenant: InboxTenant
+    account_tenant_id: uuid.UUID | None  # the routed account's tenant now (None: gone)
     duplicate: bool
     contact_id: uuid.UUID | None
     opted_out: bool
+    latest_session: SessionRow | None  # the counterpart's latest session on the channel
 
 
-# The webhook's hot path runs the same few statements for every message: built once here,
-# with bind parameters, they skip SQLAlchemy's per-call construction and cache-key work.
-_FACTS = select(
-    select(Message.id)
-    .where(Message.provider_message_id == bindparam("sid"))
-    .limit(1)
-    .scalar_subquery(),
-    select(ContactPhone.contact_id)
+_LATEST_SESSION_ID = (
+    select(_sessions.c.id)
     .where(
-        ContactPhone.tenant_id == bindparam("tenant_id"), ContactPhone.number == bindparam("number")
+        _sessions.c.tenant_id == bindparam("tenant_id"),
+        _sessions.c.channel == bindparam("channel"),
+        _sessions.c.counterpart_address == bindparam("counterpart"),
     )
+    .order_by(_sessions.c.last_message_at.desc())
     .limit(1)
-    .scalar_subquery(),
-    select(OptOut.id)
-    .where(
-        OptOut.tenant_id == bindparam("tenant_id"),
-        OptOut.address == bindparam("number"),
-        OptOut.channel_group == bindparam("group"),
-    )
-    .limit(1)
-    .scalar_subquery(),
+    .scalar_subquery()
 )
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_FACTS = (
+    select(
+        _tenants.c.name,
+        _tenants.c.auto_reply_enabled,
+        _tenants.c.session_gap_seconds,
+        _tenants.c.help_text,
+        select(_accounts.c.tenant_id)
+        .where(_accounts.c.id == bindparam("account_id"))
+        .scalar_subquery()
+        .label("account_tenant_id"),
+        select(_messages.c.id)
+        .where(_messages.c.provider_message_id == bindparam("sid"))
+        .limit(1)
+        .scalar_subquery()
+        .label("duplicate_id"),
+        select(_phones.c.contact_id)
+        .where(
+            _phones.c.tenant_id == bindparam("tenant_id"), _phones.c.number == bindparam("number")
+        )
+        .limit(1)
+        .scalar_subquery()
+        .label("contact_id"),
+        select(_opt_outs.c.id)
+        .where(
+            _opt_outs.c.tenant_id == bindparam("tenant_id"),
+            _opt_outs.c.address == bindparam("number"),
+            _opt_outs.c.channel_group == bindparam("group"),
+        )
+        .limit(1)
+        .scalar_subquery()
+        .label("opt_out_id"),
+        *(column.label(f"session_{column.name}") for column in _sessions.c),
+    )
+    .select_from(_tenants.outerjoin(_sessions, _sessions.c.id == _LATEST_SESSION_ID))
+    .where(_tenants.c.id == bindparam("tenant_id"))
+)
 
 
 async def inbound_facts(
     session: AsyncSession,
     tenant_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID | None,
     provider_message_id: str,
     number: str,
     channel_group: str,
-) -> InboundFacts:
-    """What an inbound message needs to know before it is stored, in one round trip (the
-    webhook's hot path): is it a redelivery, whose number is it, has the sender opted out."""
+    channel: Channel,
+    counterpart: str,
+) -> InboundFacts | None:
+    """Everything an inbound message needs to know before it is stored, in one round trip
+    (the webhook's hot path): the tenant's settings, whether `account_id` is still its
+    account, whether the message is a redelivery, whose number it is, whether the sender
+    opted out, and the counterpart's latest session. None when the tenant is gone."""
     params = {
-        "sid": provider_message_id,
         "tenant_id": tenant_id,
+        "account_id": account_id,
+        "sid": provider_message_id,
         "number": number,
         "group": channel_group,
+        "channel": channel,
+        "counterpart": counterpart,
     }
-    row = (await session.execute(_FACTS, params)).one()
+    row = (await session.execute(_FACTS, params)).mappings().first()
+    if row is None:
+        return None
+    latest = (
+        {column.name: row[f"session_{column.name}"] for column in _sessions.c}
+        if row["session_id"] is not None
+        else None
+    )
     return InboundFacts(
-        duplicate=row[0] is not None, contact_id=row[1], opted_out=row[2] is not None
+        tenant=InboxTenant(
+            id=tenant_id,
+            name=row["name"],
+            auto_reply_enabled=row["auto_reply_enabled"],
+            session_gap_seconds=row["session_gap_seconds"],
+            help_text=row["help_text"],
+        ),
+        account_tenant_id=row["account_tenant_id"],
+        duplicate=row["duplicate_id"] is not None,
+        contact_id=row["contact_id"],
+        opted_out=row["opt_out_id"] is not None,
+        latest_session=latest,
     )
 
 
-def _route(condition: Any) -> Select[ChannelAccount, Tenant]:
+def _route(condition: Any) -> Select[Any]:
     return (
-        select(ChannelAccount, Tenant)
-        .join(Tenant, Tenant.id == ChannelAccount.tenant_id)
-        .where(ChannelAccount.provider == "twilio", condition)
-        .order_by((ChannelAccount.address == bindparam("to")).desc(), ChannelAccount.created_at)
+        select(_accounts.c.id, _accounts.c.tenant_id)
+        .where(_accounts.c.provider == "twilio", condition)
+        .order_by((_accounts.c.address == bindparam("to")).desc(), _accounts.c.created_at)
         .limit(1)
     )
 
 
-_ROUTE_BY_ADDRESS = _route(ChannelAccount.address == bindparam("to"))
+_ROUTE_BY_ADDRESS = _route(_accounts.c.address == bindparam("to"))
 _ROUTE_BY_ADDRESS_OR_SERVICE = _route(
     or_(
-        ChannelAccount.address == bindparam("to"),
-        ChannelAccount.messaging_service_sid == bindparam("service"),
+        _accounts.c.address == bindparam("to"),
+        _accounts.c.messaging_service_sid == bindparam("service"),
     )
 )
 
 
 async def route_inbound(
     session: AsyncSession, to_address: str, messaging_service_sid: str | None
-) -> tuple[ChannelAccount, Tenant] | None:
+) -> InboundRoute | None:
     """The number (or messaging service) a webhook was sent to, and its tenant. Not scoped:
     the tenant is what this finds out. The address wins over the messaging service."""
     if messaging_service_sid:
@@ -129,7 +231,7 @@ async def route_inbound(
     else:
         stmt, params = _ROUTE_BY_ADDRESS, {"to": to_address}
     row = (await session.execute(stmt, params)).first()
-    return (row[0], row[1]) if row else None
+    return InboundRoute(account_id=row[0], tenant_id=row[1]) if row else None
 
 
 async def route_voice(
@@ -240,6 +342,68 @@ class SessionRepository(Repository[MessagingSession]):
         )
         return (await self.session.execute(stmt)).scalars().first()
 
+    async def insert(self, values: dict[str, Any]) -> SessionRow:
+        """A new session as one Core INSERT (the inbound hot path); returns its row."""
+        row = {**values, "tenant_id": self.tenant_id}
+        await self.session.execute(_INSERT_SESSION, row)
+        return row
+
+    async def close(self, session_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            _CLOSE_SESSION, {"session_id": session_id, "tenant": self.tenant_id, "now": now}
+        )
+
+    async def append(
+        self, session_id: uuid.UUID, *, preview: str, inbound: bool, now: datetime
+    ) -> SessionRow:
+        """Count a new message in the session, as one UPDATE that returns the updated row:
+        the count is incremented in SQL, the preview, last (inbound) time and, for a session
+        without one, the title come from the message."""
+        params = {
+            "session_id": session_id,
+            "tenant": self.tenant_id,
+            "now": now,
+            "preview": preview,
+            "new_title": preview[:80] or None,
+        }
+        stmt = _APPEND_INBOUND if inbound else _APPEND_OUTBOUND
+        return dict((await self.session.execute(stmt, params)).mappings().one())
+
+
+_INSERT_SESSION = insert(_sessions)
+_CLOSE_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("session_id"), _sessions.c.tenant_id == bindparam("tenant"))
+    .values(status=SessionStatus.closed, updated_at=bindparam("now"))
+)
+
+
+def _append(*, inbound: bool) -> Any:
+    values: dict[str, Any] = {
+        "message_count": _sessions.c.message_count + 1,
+        "last_message_at": bindparam("now"),
+        "last_message_preview": bindparam("preview"),
+        "title": case(
+            (func.coalesce(_sessions.c.title, "") == "", bindparam("new_title")),
+            else_=_sessions.c.title,
+        ),
+        "updated_at": bindparam("now"),
+    }
+    if inbound:
+        values["last_inbound_at"] = bindparam("now")
+    return (
+        update(_sessions)
+        .where(
+            _sessions.c.id == bindparam("session_id"), _sessions.c.tenant_id == bindparam("tenant")
+        )
+        .values(values)
+        .returning(*_sessions.c)
+    )
+
+
+_APPEND_INBOUND = _append(inbound=True)
+_APPEND_OUTBOUND = _append(inbound=False)
+
 
 _LATEST_SESSION = (
     select(MessagingSession)
@@ -257,13 +421,15 @@ class MessageRepository(Repository[Message]):
     model = Message
     kind = "message"
 
-    async def insert_once(self, values: dict[str, Any]) -> Message | None:
-        """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING; None when it was there."""
+    async def insert_once(self, values: dict[str, Any]) -> dict[str, Any] | None:
+        """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING, as one Core statement.
+        Returns the stored row (every column), or None when the provider id was there."""
         stmt = _INSERT_ONCE[dialect_of(self.session) == "postgresql"]
         row: dict[str, Any] = dict.fromkeys(_NULLABLE_MESSAGE_COLUMNS)
         row.update(values, tenant_id=self.tenant_id)
         row.setdefault("id", uuid.uuid4())
-        return (await self.session.execute(stmt, row)).scalars().first()
+        inserted = (await self.session.execute(stmt, row)).first()
+        return row if inserted is not None else None
 
     async def provider_id_taken(self, provider_message_id: str) -> bool:
         stmt = select(exists().where(Message.provider_message_id == provider_message_id))
@@ -297,9 +463,9 @@ _NULLABLE_MESSAGE_COLUMNS = (
     "call_id",
 )
 _INSERT_ONCE = {
-    is_postgres: (postgresql.insert if is_postgres else sqlite.insert)(Message)
+    is_postgres: (postgresql.insert if is_postgres else sqlite.insert)(_messages)
     .on_conflict_do_nothing(index_elements=["provider_message_id"])
-    .returning(Message)
+    .returning(_messages.c.id)
     for is_postgres in (True, False)
 }
 

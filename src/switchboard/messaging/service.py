@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,7 +32,7 @@ from switchboard.crm.service import ContactService
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField, NotFound, OptedOut
 from switchboard.kit.events import Event, emit
-from switchboard.kit.jobs import enqueue
+from switchboard.kit.jobs import enqueue, enqueue_now
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.messaging.models import (
@@ -48,15 +49,17 @@ from switchboard.messaging.models import (
 )
 from switchboard.messaging.repository import (
     ChannelAccounts,
+    InboxTenant,
     MessageRepository,
     OptOutRepository,
     SessionRepository,
+    SessionRow,
     inbound_facts,
     lock_counterpart,
     message_by_id,
     message_by_provider_id,
-    route_inbound,
 )
+from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import (
     MAX_BODY,
     DeliveryReport,
@@ -127,7 +130,7 @@ def clean_text(value: str) -> str:
     return value.replace("\x00", "")
 
 
-def preview_of(body: str, media: list[dict[str, str]]) -> str:
+def preview_of(body: str, media: Sequence[object]) -> str:
     text = " ".join(body.split())
     if not text and media:
         text = f"[{len(media)} attachment{'s' if len(media) > 1 else ''}]"
@@ -138,12 +141,12 @@ def sender_for_role(role: Role) -> Sender:
     return {Role.csr: Sender.csr, Role.rep: Sender.rep}.get(role, Sender.manager)
 
 
-def session_gap(tenant: Tenant, settings: Settings) -> timedelta:
+def session_gap(tenant: Tenant | InboxTenant, settings: Settings) -> timedelta:
     seconds = tenant.session_gap_seconds
     return timedelta(seconds=settings.session_gap_seconds if seconds is None else seconds)
 
 
-def help_text(tenant: Tenant) -> str:
+def help_text(tenant: Tenant | InboxTenant) -> str:
     return tenant.help_text or (
         f"{tenant.name}: reply to this number to reach our team. "
         "Msg & data rates may apply. Reply STOP to opt out."
@@ -153,14 +156,21 @@ def help_text(tenant: Tenant) -> str:
 # --- events ------------------------------------------------------------------------------------
 
 
-def announce_message(session: AsyncSession, message: Message, kind: str) -> None:
+def announce_message(
+    session: AsyncSession, message: Message | MessageRead, kind: str, tenant_id: uuid.UUID
+) -> None:
     data = MessageRead.model_validate(message).model_dump(mode="json")
-    emit(session, Event(kind, message.tenant_id, {"message": data}))
+    emit(session, Event(kind, tenant_id, {"message": data}))
 
 
-def announce_session(session: AsyncSession, conversation: MessagingSession, kind: str) -> None:
+def announce_session(
+    session: AsyncSession,
+    conversation: MessagingSession | SessionRead,
+    kind: str,
+    tenant_id: uuid.UUID,
+) -> None:
     data = SessionRead.model_validate(conversation).model_dump(mode="json")
-    emit(session, Event(kind, conversation.tenant_id, {"session": data}))
+    emit(session, Event(kind, tenant_id, {"session": data}))
 
 
 # --- contacts and sessions ---------------------------------------------------------------------
@@ -235,7 +245,9 @@ async def session_for_inbound(
     return conversation, True
 
 
-def touch_session(conversation: MessagingSession, message: Message, now: datetime) -> None:
+def touch_session(
+    conversation: MessagingSession, message: Message | MessageRead, now: datetime
+) -> None:
     conversation.message_count = (conversation.message_count or 0) + 1
     conversation.last_message_at = now
     conversation.last_message_preview = preview_of(message.body, message.media)
@@ -256,9 +268,13 @@ class DuplicateDelivery(Exception):
     """The provider delivered a message id already stored; the transaction must roll back."""
 
 
+class StaleRoute(Exception):
+    """A cached route's channel account is gone or belongs to another tenant now."""
+
+
 @dataclass
 class InboundOutcome:
-    message: Message | None
+    message: MessageRead | None
     duplicate: bool = False
     reply: str | None = None  # text to answer in the webhook response (HELP)
 
@@ -268,53 +284,80 @@ async def receive_inbound(
     settings: Settings,
     inbound: InboundMessage,
     messaging_service_sid: str | None = None,
+    routes: InboundRoutes | None = None,
 ) -> InboundOutcome:
-    """A customer's SMS or WhatsApp message, routed to its tenant by the number it was sent to."""
-    routed = await route_inbound(session, inbound.to_address, messaging_service_sid)
-    if routed is None:
-        raise UnknownDestination(f"no channel account for {inbound.to_address}")
-    return await receive_message(session, settings, routed[1], inbound)
+    """A customer's SMS or WhatsApp message, routed to its tenant by the number it was sent
+    to (through `routes`, a cache, when the caller keeps one)."""
+    routes = routes or InboundRoutes(ttl_seconds=0)
+    for _lookup in ("cached", "fresh"):  # fresh only after a cached route proved stale
+        route = await routes.find(session, inbound.to_address, messaging_service_sid)
+        if route is None:
+            break
+        try:
+            return await _receive(session, settings, route.tenant_id, inbound, route.account_id)
+        except StaleRoute:
+            routes.forget(inbound.to_address, messaging_service_sid)
+    raise UnknownDestination(f"no channel account for {inbound.to_address}")
 
 
 async def receive_message(
     session: AsyncSession, settings: Settings, tenant: Tenant, inbound: InboundMessage
 ) -> InboundOutcome:
+    """Store an inbound message for `tenant`; see `_receive`."""
+    return await _receive(session, settings, tenant.id, inbound, account_id=None)
+
+
+async def _receive(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    inbound: InboundMessage,
+    account_id: uuid.UUID | None,
+) -> InboundOutcome:
     """Store an inbound message once, in the right session, then act on keywords or hand it
-    to the auto-responder. Raises DuplicateDelivery if a racing copy won the insert."""
+    to the auto-responder. Raises DuplicateDelivery if a racing copy won the insert, and
+    StaleRoute if `account_id` is no longer the tenant's.
+
+    The hot path (a known number in an ongoing session) is five statements: the lock
+    (PostgreSQL), one read of every fact, the message insert, the session update, the job."""
     now = utcnow()
     number = person_number(inbound.from_address)
-    await lock_counterpart(session, tenant.id, number)
+    await lock_counterpart(session, tenant_id, number)
     facts = await inbound_facts(
         session,
-        tenant.id,
-        inbound.provider_message_id,
-        number,
-        channel_group(inbound.channel),
+        tenant_id,
+        account_id=account_id,
+        provider_message_id=inbound.provider_message_id,
+        number=number,
+        channel_group=channel_group(inbound.channel),
+        channel=inbound.channel,
+        counterpart=inbound.from_address,
     )
+    if facts is None or (account_id is not None and facts.account_tenant_id != tenant_id):
+        raise StaleRoute(inbound.to_address)
     if facts.duplicate:
         return InboundOutcome(message=None, duplicate=True)
 
+    tenant = facts.tenant
     body = clean_text(inbound.body)[:MAX_BODY]
+    preview = preview_of(body, inbound.media)
     source = "WhatsApp" if inbound.channel == Channel.whatsapp else "SMS"
     contact_id = facts.contact_id or await find_or_create_contact(
-        session, tenant.id, number, inbound.profile_name, source
+        session, tenant_id, number, inbound.profile_name, source
     )
-    conversation, created = await session_for_inbound(
-        session,
-        tenant=tenant,
-        settings=settings,
-        channel=inbound.channel,
-        counterpart=inbound.from_address,
-        our_address=inbound.to_address,
-        contact_id=contact_id,
-        title=None,
-        now=now,
-    )
-    await session.flush()
-    message = await MessageRepository(session, tenant.id).insert_once(
+    sessions = SessionRepository(session, tenant_id)
+    latest = facts.latest_session
+    if latest is not None and _continues(latest, tenant, settings, now):
+        current, created = latest, False
+    else:
+        if latest is not None and latest["status"] == SessionStatus.open:
+            await sessions.close(latest["id"], now)
+        # Inserted already counting this message, so it needs no update afterwards.
+        current = await sessions.insert(_new_session(inbound, contact_id, preview, now))
+        created = True
+    row = await MessageRepository(session, tenant_id).insert_once(
         {
-            "id": uuid.uuid4(),
-            "session_id": conversation.id,
+            "session_id": current["id"],
             "contact_id": contact_id,
             "direction": Direction.inbound,
             "sender": Sender.customer,
@@ -330,98 +373,143 @@ async def receive_message(
             "updated_at": now,
         }
     )
-    if message is None:
+    if row is None:
         raise DuplicateDelivery(inbound.provider_message_id)
-    touch_session(conversation, message, now)
+    if not created:
+        current = await sessions.append(current["id"], preview=preview, inbound=True, now=now)
+    conversation = SessionRead.model_validate(current)
+    message = MessageRead.model_validate(row)
     outcome = InboundOutcome(message=message)
-    announce_message(session, message, "message.created")
+    announce_message(session, message, "message.created", tenant_id)
 
     keyword = keyword_of(body)
     if keyword is not None:
-        outcome.reply = await _act_on_keyword(session, tenant, conversation, message, *keyword)
+        outcome.reply, conversation = await _act_on_keyword(
+            session, tenant, conversation, message, *keyword
+        )
     elif not facts.opted_out:
         if tenant.auto_reply_enabled and not conversation.ai_paused:
-            enqueue_auto_reply(session, settings, message, now)
+            await enqueue_auto_reply(session, settings, tenant_id, message, now)
         elif created and not conversation.ai_paused:
-            await _ask_staff_to_reply(session, tenant, conversation, message, now)
-    await session.flush()
-    announce_session(session, conversation, "session.created" if created else "session.updated")
+            await _ask_staff_to_reply(session, tenant_id, conversation, message, now)
+    kind = "session.created" if created else "session.updated"
+    announce_session(session, conversation, kind, tenant_id)
     return outcome
 
 
-def enqueue_auto_reply(
-    session: AsyncSession, settings: Settings, message: Message, now: datetime
+def _continues(latest: SessionRow, tenant: InboxTenant, settings: Settings, now: datetime) -> bool:
+    """Whether a message at `now` joins the counterpart's latest session: it is open and the
+    counterpart spoke less than the tenant's gap ago."""
+    return latest["status"] == SessionStatus.open and now - latest["last_message_at"] < session_gap(
+        tenant, settings
+    )
+
+
+def _new_session(
+    inbound: InboundMessage, contact_id: uuid.UUID, preview: str, now: datetime
+) -> SessionRow:
+    """The row of a session that `inbound` opens, already counting it."""
+    return {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "contact_id": contact_id,
+        "channel": inbound.channel,
+        "counterpart_address": inbound.from_address,
+        "our_address": inbound.to_address,
+        "status": SessionStatus.open,
+        "ai_paused": False,
+        "taken_over_by_id": None,
+        "message_count": 1,
+        "first_message_at": now,
+        "last_message_at": now,
+        "last_inbound_at": now,
+        "last_message_preview": preview,
+        "title": preview[:80] or None,
+    }
+
+
+async def enqueue_auto_reply(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    message: MessageRead,
+    now: datetime,
 ) -> None:
-    enqueue(
+    await enqueue_now(
         session,
         AUTO_REPLY_JOB,
         {
-            "tenant_id": str(message.tenant_id),
+            "tenant_id": str(tenant_id),
             "session_id": str(message.session_id),
             "message_id": str(message.id),
         },
-        tenant_id=message.tenant_id,
+        tenant_id=tenant_id,
         run_after=now + timedelta(seconds=settings.auto_reply_debounce_seconds),
     )
 
 
 async def _act_on_keyword(
     session: AsyncSession,
-    tenant: Tenant,
-    conversation: MessagingSession,
-    message: Message,
+    tenant: InboxTenant,
+    conversation: SessionRead,
+    message: MessageRead,
     keyword: Keyword,
     word: str,
-) -> str | None:
+) -> tuple[str | None, SessionRead]:
     """STOP and START are confirmed by the carrier/Twilio itself, so we answer nothing; HELP
-    gets the tenant's help text, which is also kept in the thread."""
+    gets the tenant's help text, which is also kept in the thread. Returns the answer and
+    the session as it is now."""
     number = person_number(message.from_address or conversation.counterpart_address)
     if keyword == Keyword.opt_out:
         await record_opt_out(session, tenant.id, number, message.channel, word, source="keyword")
-        return None
+        return None, conversation
     if keyword == Keyword.opt_in:
         await clear_opt_out(session, tenant.id, number, message.channel)
-        return None
+        return None, conversation
     reply = help_text(tenant)
     now = utcnow()
-    answer = Message(
-        id=uuid.uuid4(),
-        tenant_id=tenant.id,
-        session_id=conversation.id,
-        contact_id=conversation.contact_id,
-        direction=Direction.outbound,
-        sender=Sender.system,
-        kind=MessageKind.automated,
-        channel=message.channel,
-        from_address=conversation.our_address,
-        to_address=conversation.counterpart_address,
-        body=reply,
-        media=[],
-        # Sent by Twilio as the webhook's TwiML answer, so no id or callbacks of ours.
-        status=MessageStatus.sent,
-        sent_at=now,
-        in_reply_to_id=message.id,
+    row = await MessageRepository(session, tenant.id).insert_once(
+        {
+            "session_id": conversation.id,
+            "contact_id": conversation.contact_id,
+            "direction": Direction.outbound,
+            "sender": Sender.system,
+            "kind": MessageKind.automated,
+            "channel": message.channel,
+            "from_address": conversation.our_address,
+            "to_address": conversation.counterpart_address,
+            "body": reply,
+            "media": [],
+            # Sent by Twilio as the webhook's TwiML answer, so no id or callbacks of ours.
+            "status": MessageStatus.sent,
+            "sent_at": now,
+            "in_reply_to_id": message.id,
+            "created_at": now,
+            "updated_at": now,
+        }
     )
-    session.add(answer)
-    touch_session(conversation, answer, now)
-    await session.flush()
-    announce_message(session, answer, "message.created")
-    return reply
+    assert row is not None  # no provider id, so nothing to conflict with
+    updated = await SessionRepository(session, tenant.id).append(
+        conversation.id, preview=preview_of(reply, []), inbound=False, now=now
+    )
+    announce_message(session, MessageRead.model_validate(row), "message.created", tenant.id)
+    return reply, SessionRead.model_validate(updated)
 
 
 async def _ask_staff_to_reply(
     session: AsyncSession,
-    tenant: Tenant,
-    conversation: MessagingSession,
-    message: Message,
+    tenant_id: uuid.UUID,
+    conversation: SessionRead,
+    message: MessageRead,
     now: datetime,
 ) -> None:
     """With auto-reply off nobody answers by default: the first message of a session becomes
     a CSR task, so it cannot sit unseen."""
-    name = await contact_label(session, tenant.id, conversation.contact_id)
+    name = await contact_label(session, tenant_id, conversation.contact_id)
     await create_system_task(
         session,
-        tenant.id,
+        tenant_id,
         TaskCreate(
             title=f"Reply to {name} ({conversation.channel})"[:200],
             description=message.body[:2000] or None,
@@ -540,7 +628,9 @@ async def queue_outbound(
         session_id=session_id,
         channel=channel,
     )
-    announce_session(session, conversation, "session.created" if created else "session.updated")
+    announce_session(
+        session, conversation, "session.created" if created else "session.updated", tenant.id
+    )
     return message
 
 
@@ -563,7 +653,9 @@ async def send_staff_message(
     conversation.ai_paused = True
     conversation.taken_over_by_id = user.id
     await session.flush()
-    announce_session(session, conversation, "session.created" if created else "session.updated")
+    announce_session(
+        session, conversation, "session.created" if created else "session.updated", tenant.id
+    )
     return message
 
 
@@ -634,7 +726,7 @@ async def _queue(
         tenant_id=tenant.id,
         max_attempts=SEND_ATTEMPTS,
     )
-    announce_message(session, message, "message.created")
+    announce_message(session, message, "message.created", message.tenant_id)
     return message, conversation, created
 
 
@@ -699,13 +791,13 @@ async def begin_send(
     to_address = message.to_address or conversation.counterpart_address
     if await is_opted_out(session, tenant_id, to_address, message.channel):
         _fail(message, "opted_out", "the recipient opted out after this was queued; not sent")
-        announce_message(session, message, "message.updated")
+        announce_message(session, message, "message.updated", message.tenant_id)
         return None
     from_address = message.from_address or conversation.our_address
     account = await ChannelAccounts(session, tenant_id).by_address(from_address or "")
     if message.status != MessageStatus.sending:
         message.status = MessageStatus.sending
-        announce_message(session, message, "message.updated")
+        announce_message(session, message, "message.updated", message.tenant_id)
     await session.flush()
     return OutboundMessage(
         message_id=message.id,
@@ -727,7 +819,7 @@ async def record_sent(
     message.status = MessageStatus(message.status).advanced_by(result.status)
     message.error_code = message.error_message = None
     await session.flush()
-    announce_message(session, message, "message.updated")
+    announce_message(session, message, "message.updated", message.tenant_id)
     now = utcnow()
     for delay, status in result.scripted_statuses:
         enqueue(
@@ -763,7 +855,7 @@ async def record_send_failure(
         if not error.maybe_sent:
             message.status = MessageStatus.queued
     await session.flush()
-    announce_message(session, message, "message.updated")
+    announce_message(session, message, "message.updated", message.tenant_id)
     return message
 
 
@@ -812,7 +904,7 @@ async def record_delivery(session: AsyncSession, report: DeliveryReport) -> Mess
         after = before.advanced_by(report.status)
         if after != before:
             _apply_status(message, after, report)
-            announce_message(session, message, "message.updated")
+            announce_message(session, message, "message.updated", message.tenant_id)
         if report.error_code == OPT_OUT_ERROR and message.to_address:
             await record_opt_out(
                 session, message.tenant_id, message.to_address, message.channel, "21610",
@@ -920,7 +1012,7 @@ class InboxService(ScopedService[MessagingSession]):
         conversation.ai_paused = paused
         conversation.taken_over_by_id = self.user.id if paused else None
         await self.session.flush()
-        announce_session(self.session, conversation, "session.updated")
+        announce_session(self.session, conversation, "session.updated", conversation.tenant_id)
         return conversation
 
 

@@ -37,6 +37,7 @@ from switchboard.messaging.repository import (
     lock_counterpart,
     route_voice,
 )
+from switchboard.messaging.schemas import MessageRead
 from switchboard.messaging.service import (
     DuplicateDelivery,
     UnknownDestination,
@@ -218,7 +219,7 @@ async def record_voicemail(
     call_sid: str,
     transcript: str | None,
     recording_url: str | None,
-) -> Message | None:
+) -> MessageRead | None:
     """The voicemail enters the caller's thread (a voice-channel message from the system) and
     becomes a high-priority call-back task for the CSRs. Once per call."""
     call = await call_by_provider_id(session, call_sid)
@@ -236,7 +237,7 @@ async def record_voicemail(
     if recording_url:
         call.recording_url = call.recording_url or recording_url[:1000]
 
-    message: Message | None = None
+    message: MessageRead | None = None
     if call.contact_id is not None and call.from_number:
         conversation, created = await session_for_inbound(
             session,
@@ -250,7 +251,7 @@ async def record_voicemail(
             now=now,
         )
         await session.flush()
-        message = await MessageRepository(session, tenant.id).insert_once(
+        row = await MessageRepository(session, tenant.id).insert_once(
             {
                 "session_id": conversation.id,
                 "contact_id": call.contact_id,
@@ -271,11 +272,13 @@ async def record_voicemail(
                 "updated_at": now,
             }
         )
-        if message is None:
+        if row is None:
             raise DuplicateDelivery(f"voicemail:{call_sid}")
+        message = MessageRead.model_validate(row)
         touch_session(conversation, message, now)
-        announce_message(session, message, "message.created")
-        announce_session(session, conversation, "session.created" if created else "session.updated")
+        announce_message(session, message, "message.created", tenant.id)
+        kind = "session.created" if created else "session.updated"
+        announce_session(session, conversation, kind, tenant.id)
     if text:
         session.add(CallTranscript(tenant_id=tenant.id, call_id=call.id, text=text))
     name = (

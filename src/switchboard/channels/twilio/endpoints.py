@@ -26,6 +26,7 @@ from switchboard.channels.twilio.webhooks import (
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, get_db
 from switchboard.messaging import service, voice
+from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.senders import build_sender, use_sender
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,19 @@ router = APIRouter(tags=["twilio"], lifespan=_outbound_sender)
 DB = Annotated[Database, Depends(get_db)]
 
 
+async def get_inbound_routes(request: Request) -> InboundRoutes:
+    """The app's cache of webhook destinations (made on first use: tests drive the app
+    without its lifespan)."""
+    state = request.app.state
+    routes: InboundRoutes | None = getattr(state, "inbound_routes", None)
+    if routes is None:
+        routes = state.inbound_routes = InboundRoutes()
+    return routes
+
+
+Routes = Annotated[InboundRoutes, Depends(get_inbound_routes)]
+
+
 def _unknown_destination(exc: service.UnknownDestination) -> Response:
     # Twilio's debugger shows this body next to the failed request.
     log.warning("Twilio webhook for an unknown destination: %s", exc.message)
@@ -58,12 +72,14 @@ def _unknown_destination(exc: service.UnknownDestination) -> Response:
 
 @router.post(PREFIX + "/sms", summary="Inbound SMS, MMS or WhatsApp message")
 @router.post(PREFIX + "/whatsapp", summary="Inbound WhatsApp message")
-async def inbound_message_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
+async def inbound_message_webhook(
+    form: TwilioForm, db: DB, settings: AppSettings, routes: Routes
+) -> Response:
     message = inbound_message(form)
     try:
         async with db.transaction() as session:
             outcome = await service.receive_inbound(
-                session, settings, message, field(form, "MessagingServiceSid")
+                session, settings, message, field(form, "MessagingServiceSid"), routes
             )
     except service.UnknownDestination as exc:
         return _unknown_destination(exc)
