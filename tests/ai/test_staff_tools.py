@@ -18,8 +18,7 @@ from switchboard.crm.models import Call, CallAnalysis, CallOutcome
 from switchboard.messaging.models import Direction
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tenancy.models import Role, Tenant, User
-from tests.dashboards.seed import text_message
-from tests.factories import Factory
+from tests.factories import Factory, text_message
 
 # frozen_clock: 2026-11-21 15:00 UTC, a Saturday; 09:00 in Chicago.
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

@@ -7,49 +7,12 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from switchboard.crm.models import ContactCard
 from switchboard.messaging.models import (
-    Channel,
     Direction,
-    Message,
-    MessageStatus,
-    MessagingSession,
-    Sender,
 )
-from switchboard.tenancy.models import Role, Tenant
-from tests.factories import Factory
+from switchboard.tenancy.models import Role
+from tests.factories import Factory, text_message
 from tests.kit.helpers import AsUser, walk_pages
-
-
-async def add_message(
-    factory: Factory, tenant: Tenant, contact: ContactCard, body: str, at: datetime
-) -> Message:
-    """An inbound SMS at `at` (the timeline orders messages by when they were stored)."""
-    session = MessagingSession(
-        tenant_id=tenant.id,
-        contact_id=contact.id,
-        channel=Channel.sms,
-        counterpart_address="+13125550100",
-        first_message_at=at,
-        last_message_at=at,
-        message_count=1,
-    )
-    factory.session.add(session)
-    await factory.session.flush()
-    message = Message(
-        tenant_id=tenant.id,
-        session_id=session.id,
-        contact_id=contact.id,
-        direction=Direction.inbound,
-        sender=Sender.customer,
-        channel=Channel.sms,
-        body=body,
-        status=MessageStatus.received,
-        created_at=at,
-    )
-    factory.session.add(message)
-    await factory.session.flush()
-    return message
 
 
 async def test_timeline_merges_everything_newest_first(
@@ -61,8 +24,13 @@ async def test_timeline_merges_everything_newest_first(
     contact, other = await factory.contact(tenant), await factory.contact(tenant)
 
     call = await factory.call(tenant, contact, started_at=now - timedelta(hours=5))
-    message = await add_message(
-        factory, tenant, contact, "Is Tuesday OK?", now - timedelta(hours=4)
+    message = await text_message(
+        factory.session,
+        tenant,
+        contact,
+        Direction.inbound,
+        "Is Tuesday OK?",
+        now - timedelta(hours=4),
     )
     frozen_clock.advance(-3 * 3600)  # type: ignore[attr-defined]
     task = await factory.task(
@@ -107,8 +75,13 @@ async def test_timeline_pages_with_a_cursor(
         made.add(
             str((await factory.call(tenant, contact, started_at=now - timedelta(hours=hour))).id)
         )
-        message = await add_message(
-            factory, tenant, contact, f"m{hour}", now - timedelta(hours=hour)
+        message = await text_message(
+            factory.session,
+            tenant,
+            contact,
+            Direction.inbound,
+            f"m{hour}",
+            now - timedelta(hours=hour),
         )
         made.add(str(message.id))
     # Several rows at the very same instant still page without loss.

@@ -16,8 +16,7 @@ from switchboard.dashboards.digest import build_digest, follow_up_queue
 from switchboard.messaging.models import Direction
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource, TaskStatus
 from switchboard.tenancy.models import Role, Tenant, User
-from tests.dashboards.seed import text_message
-from tests.factories import Factory
+from tests.factories import Factory, text_message
 
 # frozen_clock: 2026-11-21 15:00 UTC, a Saturday; 09:00 in the factory tenant's Chicago.
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

@@ -24,8 +24,7 @@ from switchboard.crm.models import (
 from switchboard.messaging.models import Direction, MessageStatus, Sender
 from switchboard.tasks.models import AssignedRole, TaskSource, TaskStatus
 from switchboard.tenancy.models import Role, Tenant, User
-from tests.dashboards.seed import text_message
-from tests.factories import Factory
+from tests.factories import Factory, text_message
 from tests.kit.helpers import AsUser
 from tests.kit.test_query_counts import count_statements
 

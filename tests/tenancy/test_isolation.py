@@ -25,15 +25,11 @@ from switchboard.assistant.models import ChatMessage, Conversation
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.messaging.models import (
-    Channel,
     Direction,
-    Message,
-    MessageStatus,
     MessagingSession,
-    Sender,
 )
 from switchboard.tenancy.models import Role
-from tests.factories import Factory
+from tests.factories import Factory, text_message
 from tests.kit.helpers import AsUser
 
 SKIP = {"/api/auth/token"}
@@ -106,31 +102,14 @@ async def make_company_a(factory: Factory) -> tuple[dict[str, str], set[str]]:
         tenant, contact_id=contact.id, lead_id=lead.id, assignee_id=rep.id, created_by_id=manager.id
     )
     now = datetime.now(UTC)
-    session = MessagingSession(
-        tenant_id=tenant.id,
-        contact_id=contact.id,
-        channel=Channel.sms,
-        counterpart_address="+13125550100",
-        first_message_at=now,
-        last_message_at=now,
-        message_count=1,
+    message = await text_message(
+        factory.session, tenant, contact, Direction.inbound, "Hello from company A", now
     )
-    factory.session.add(session)
-    await factory.session.flush()
-    message = Message(
-        tenant_id=tenant.id,
-        session_id=session.id,
-        contact_id=contact.id,
-        direction=Direction.inbound,
-        sender=Sender.customer,
-        channel=Channel.sms,
-        body="Hello from company A",
-        status=MessageStatus.received,
-    )
+    session = await factory.session.get(MessagingSession, message.session_id)
     conversation = Conversation(
         tenant_id=tenant.id, owner_id=manager.id, title="A's chat", last_message_at=now
     )
-    factory.session.add_all([message, conversation])
+    factory.session.add(conversation)
     await factory.session.flush()
     chat_message = ChatMessage(
         tenant_id=tenant.id,
