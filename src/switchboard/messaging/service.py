@@ -609,13 +609,15 @@ async def queue_outbound(
     in_reply_to_id: uuid.UUID | None = None,
     session_id: uuid.UUID | None = None,
     channel: Channel | None = None,
+    take_over: bool = False,
 ) -> Message:
     """The one outbound path (staff sends, AI replies, reminders, missed-call texts).
 
     Refuses opted-out recipients (OptedOut, 409), picks the session (`session_id`, else the
     contact's latest text session on `channel`, else a new SMS session from the tenant's SMS
     number), stores the message `queued` and enqueues `messaging.send` in the caller's
-    transaction. Nothing is created when it raises."""
+    transaction. Nothing is created when it raises. `take_over` pauses the AI in that session
+    for `sender_user_id`, as a staff member's own message does."""
     message, conversation, created = await _queue(
         session,
         tenant=tenant,
@@ -628,6 +630,10 @@ async def queue_outbound(
         session_id=session_id,
         channel=channel,
     )
+    if take_over:
+        conversation.ai_paused = True
+        conversation.taken_over_by_id = sender_user_id
+        await session.flush()
     announce_session(
         session, conversation, "session.created" if created else "session.updated", tenant.id
     )
@@ -640,23 +646,16 @@ async def send_staff_message(
     """A staff member's text to a contact they can see. It pauses the AI in that session
     (taken over by them) until someone releases it or a new session starts."""
     await ContactService(session, user).get(contact_id)  # 404 unless visible to the user
-    tenant = await get_tenant(session, user.tenant_id)
-    message, conversation, created = await _queue(
+    return await queue_outbound(
         session,
-        tenant=tenant,
+        tenant=await get_tenant(session, user.tenant_id),
         contact_id=contact_id,
         body=body,
         sender=sender_for_role(user.role),
         kind=MessageKind.manual,
         sender_user_id=user.id,
+        take_over=True,
     )
-    conversation.ai_paused = True
-    conversation.taken_over_by_id = user.id
-    await session.flush()
-    announce_session(
-        session, conversation, "session.created" if created else "session.updated", tenant.id
-    )
-    return message
 
 
 async def _queue(
