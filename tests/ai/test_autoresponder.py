@@ -25,6 +25,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event, LocalBus
 from switchboard.kit.jobs import Job, JobStatus, Worker, enqueue
+from switchboard.messaging.inbound import receive_message
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -35,7 +36,7 @@ from switchboard.messaging.models import (
     Sender,
 )
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import receive_message, record_opt_out
+from switchboard.messaging.service import record_opt_out
 from switchboard.tasks.models import Task, TaskPriority, TaskSource
 from switchboard.tenancy.models import Role, Tenant
 from tests.factories import Factory

@@ -25,9 +25,9 @@ from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import ToolContext
 from switchboard.config import Settings
 from switchboard.crm.models import LeadStatus
+from switchboard.messaging.inbound import receive_message
 from switchboard.messaging.models import Message
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import receive_message
 from switchboard.tasks.models import Task, TaskPriority, TaskStatus
 from switchboard.tenancy.models import Role, Tenant, User
 from tests.factories import Factory

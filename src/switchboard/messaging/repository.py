@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Select,
+    String,
     Table,
+    Uuid,
     and_,
     bindparam,
     case,
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
+    true,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
@@ -53,11 +62,24 @@ async def lock_counterpart(session: AsyncSession, tenant_id: uuid.UUID, address:
 
     PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of tenant + address.
     SQLite needs none: every transaction starts with BEGIN IMMEDIATE (kit/db.py)."""
+    await lock_counterparts(session, [(tenant_id, address)])
+
+
+async def lock_counterparts(session: AsyncSession, people: Iterable[tuple[uuid.UUID, str]]) -> None:
+    """`lock_counterpart` for several people in one statement (a batch of inbound messages),
+    taken in key order, so two transactions locking overlapping sets cannot deadlock."""
     if dialect_of(session) != "postgresql":
         return
+    keys = sorted({_lock_key(tenant_id, address) for tenant_id, address in people})
+    if len(keys) == 1:
+        await session.execute(_LOCK, {"key": keys[0]})
+    elif keys:
+        await session.execute(_LOCK_MANY, {"keys": keys})
+
+
+def _lock_key(tenant_id: uuid.UUID, address: str) -> int:
     digest = hashlib.blake2b(f"{tenant_id}:{address}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    await session.execute(_LOCK, {"key": key})
+    return int.from_bytes(digest, "big", signed=True)
 
 
 # The webhook's hot path runs the same few statements for every message. They are Core
@@ -70,6 +92,8 @@ _messages = cast(Table, Message.__table__)
 _phones = cast(Table, ContactPhone.__table__)
 _opt_outs = cast(Table, OptOut.__table__)
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# unnest() yields the array in order, so the locks are taken in the order given.
+_LOCK_MANY = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
 
 SessionRow = dict[str, Any]  # a messaging_sessions row, column name -> value
 
@@ -103,101 +127,162 @@ class InboundFacts:
     latest_session: SessionRow | None  # the counterpart's latest session on the channel
 
 
-_LATEST_SESSION_ID = (
-    select(_sessions.c.id)
-    .where(
-        _sessions.c.tenant_id == bindparam("tenant_id"),
-        _sessions.c.channel == bindparam("channel"),
-        _sessions.c.counterpart_address == bindparam("counterpart"),
-    )
-    .order_by(_sessions.c.last_message_at.desc())
-    .limit(1)
-    .scalar_subquery()
+@dataclass(frozen=True)
+class FactsWanted:
+    """One inbound message's questions for `inbound_facts`."""
+
+    tenant_id: uuid.UUID
+    account_id: uuid.UUID | None  # the channel account it was routed by (None: not routed)
+    provider_message_id: str
+    number: str  # the sender's person number (E.164 when it parses)
+    channel_group: str
+    channel: Channel
+    counterpart: str  # the sender's address as the channel gives it
+
+
+_WANTED = (
+    ("tenant_id", Uuid()),
+    ("account_id", Uuid()),
+    ("sid", String()),
+    ("number", String()),
+    ("grp", String()),
+    ("channel", String()),
+    ("counterpart", String()),
 )
-_FACTS = (
-    select(
+
+
+@functools.cache
+def _facts_statement(size: int, postgres: bool) -> Select[Any]:
+    """The facts of `size` messages: their questions as rows (`wanted`), each answered by
+    the same indexed lookups. PostgreSQL takes the questions as one array per column
+    (unnest), so one prepared statement serves every batch size; SQLite as a CTE of bound
+    parameters, built and compiled once per batch size."""
+    wanted: Any
+    if postgres:
+        wanted = (
+            func.unnest(
+                bindparam("idx", type_=postgresql.ARRAY(Integer)),
+                *(bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _WANTED),
+            )
+            .table_valued("idx", *(name for name, _kind in _WANTED))
+            .render_derived(name="wanted")
+        )
+    else:
+        rows = [
+            select(
+                literal(index, Integer).label("idx"),
+                *(bindparam(f"{name}_{index}", type_=kind).label(name) for name, kind in _WANTED),
+            )
+            for index in range(size)
+        ]
+        wanted = (union_all(*rows) if size > 1 else rows[0]).cte("wanted")
+    candidates = _sessions.alias("candidates")
+    newest = (
+        select(candidates)
+        .where(
+            candidates.c.tenant_id == wanted.c.tenant_id,
+            candidates.c.channel == wanted.c.channel,
+            candidates.c.counterpart_address == wanted.c.counterpart,
+        )
+        .order_by(candidates.c.last_message_at.desc())
+        .limit(1)
+        .correlate(wanted)
+    )
+    # The counterpart's latest session: a LATERAL join where there is one (PostgreSQL
+    # would otherwise hash-join every session of the table), else a join on its id.
+    if postgres:
+        latest: Any = newest.lateral("latest")
+        with_latest: ColumnElement[bool] = true()
+    else:
+        latest = _sessions
+        with_latest = _sessions.c.id == newest.with_only_columns(candidates.c.id).scalar_subquery()
+    return select(
+        wanted.c.idx,
         _tenants.c.name,
         _tenants.c.auto_reply_enabled,
         _tenants.c.session_gap_seconds,
         _tenants.c.help_text,
         select(_accounts.c.tenant_id)
-        .where(_accounts.c.id == bindparam("account_id"))
+        .where(_accounts.c.id == wanted.c.account_id)
         .scalar_subquery()
         .label("account_tenant_id"),
         select(_messages.c.id)
-        .where(_messages.c.provider_message_id == bindparam("sid"))
+        .where(_messages.c.provider_message_id == wanted.c.sid)
         .limit(1)
         .scalar_subquery()
         .label("duplicate_id"),
         select(_phones.c.contact_id)
-        .where(
-            _phones.c.tenant_id == bindparam("tenant_id"), _phones.c.number == bindparam("number")
-        )
+        .where(_phones.c.tenant_id == wanted.c.tenant_id, _phones.c.number == wanted.c.number)
         .limit(1)
         .scalar_subquery()
         .label("contact_id"),
         select(_opt_outs.c.id)
         .where(
-            _opt_outs.c.tenant_id == bindparam("tenant_id"),
-            _opt_outs.c.address == bindparam("number"),
-            _opt_outs.c.channel_group == bindparam("group"),
+            _opt_outs.c.tenant_id == wanted.c.tenant_id,
+            _opt_outs.c.address == wanted.c.number,
+            _opt_outs.c.channel_group == wanted.c.grp,
         )
         .limit(1)
         .scalar_subquery()
         .label("opt_out_id"),
-        *(column.label(f"session_{column.name}") for column in _sessions.c),
+        *(column.label(f"session_{column.name}") for column in latest.c),
+    ).select_from(
+        wanted.join(_tenants, _tenants.c.id == wanted.c.tenant_id).outerjoin(latest, with_latest)
     )
-    .select_from(_tenants.outerjoin(_sessions, _sessions.c.id == _LATEST_SESSION_ID))
-    .where(_tenants.c.id == bindparam("tenant_id"))
-)
 
 
 async def inbound_facts(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    *,
-    account_id: uuid.UUID | None,
-    provider_message_id: str,
-    number: str,
-    channel_group: str,
-    channel: Channel,
-    counterpart: str,
-) -> InboundFacts | None:
-    """Everything an inbound message needs to know before it is stored, in one round trip
-    (the webhook's hot path): the tenant's settings, whether `account_id` is still its
-    account, whether the message is a redelivery, whose number it is, whether the sender
-    opted out, and the counterpart's latest session. None when the tenant is gone."""
-    params = {
-        "tenant_id": tenant_id,
-        "account_id": account_id,
-        "sid": provider_message_id,
-        "number": number,
-        "group": channel_group,
-        "channel": channel,
-        "counterpart": counterpart,
+    session: AsyncSession, wanted: Sequence[FactsWanted]
+) -> list[InboundFacts | None]:
+    """Everything each inbound message needs to know before it is stored, for any number of
+    messages in one round trip (the webhook's hot path): its tenant's settings, whether the
+    account it was routed by is still that tenant's, whether it is a redelivery, whose number
+    it is, whether the sender opted out, and the counterpart's latest session. None for a
+    message whose tenant is gone."""
+    if not wanted:
+        return []
+    columns: dict[str, list[Any]] = {
+        "tenant_id": [question.tenant_id for question in wanted],
+        "account_id": [question.account_id for question in wanted],
+        "sid": [question.provider_message_id for question in wanted],
+        "number": [question.number for question in wanted],
+        "grp": [question.channel_group for question in wanted],
+        "channel": [str(question.channel) for question in wanted],
+        "counterpart": [question.counterpart for question in wanted],
     }
-    row = (await session.execute(_FACTS, params)).mappings().first()
-    if row is None:
-        return None
-    latest = (
-        {column.name: row[f"session_{column.name}"] for column in _sessions.c}
-        if row["session_id"] is not None
-        else None
-    )
-    return InboundFacts(
-        tenant=InboxTenant(
-            id=tenant_id,
-            name=row["name"],
-            auto_reply_enabled=row["auto_reply_enabled"],
-            session_gap_seconds=row["session_gap_seconds"],
-            help_text=row["help_text"],
-        ),
-        account_tenant_id=row["account_tenant_id"],
-        duplicate=row["duplicate_id"] is not None,
-        contact_id=row["contact_id"],
-        opted_out=row["opt_out_id"] is not None,
-        latest_session=latest,
-    )
+    postgres = dialect_of(session) == "postgresql"
+    if postgres:
+        params: dict[str, Any] = {"idx": list(range(len(wanted))), **columns}
+    else:
+        params = {
+            f"{name}_{index}": value
+            for name, values in columns.items()
+            for index, value in enumerate(values)
+        }
+    size = 0 if postgres else len(wanted)  # PostgreSQL's statement fits every size
+    result = await session.execute(_facts_statement(size, postgres), params)
+    found: list[InboundFacts | None] = [None] * len(wanted)
+    for row in result.mappings():
+        latest = (
+            {column.name: row[f"session_{column.name}"] for column in _sessions.c}
+            if row["session_id"] is not None
+            else None
+        )
+        found[row["idx"]] = InboundFacts(
+            tenant=InboxTenant(
+                id=wanted[row["idx"]].tenant_id,
+                name=row["name"],
+                auto_reply_enabled=row["auto_reply_enabled"],
+                session_gap_seconds=row["session_gap_seconds"],
+                help_text=row["help_text"],
+            ),
+            account_tenant_id=row["account_tenant_id"],
+            duplicate=row["duplicate_id"] is not None,
+            contact_id=row["contact_id"],
+            opted_out=row["opt_out_id"] is not None,
+            latest_session=latest,
+        )
+    return found
 
 
 def _route(condition: Any) -> Select[Any]:
@@ -342,67 +427,96 @@ class SessionRepository(Repository[MessagingSession]):
         )
         return (await self.session.execute(stmt)).scalars().first()
 
-    async def insert(self, values: dict[str, Any]) -> SessionRow:
-        """A new session as one Core INSERT (the inbound hot path); returns its row."""
-        row = {**values, "tenant_id": self.tenant_id}
-        await self.session.execute(_INSERT_SESSION, row)
-        return row
 
-    async def close(self, session_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            _CLOSE_SESSION, {"session_id": session_id, "tenant": self.tenant_id, "now": now}
+# --- the inbound batch's writes: set-based, one statement per kind of write, any tenants ----
+
+
+async def insert_sessions(session: AsyncSession, rows: Sequence[SessionRow]) -> None:
+    """New sessions, each a complete row (tenant included)."""
+    if rows:
+        await session.execute(_INSERT_SESSION, list(rows))
+
+
+async def close_sessions(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID], now: datetime
+) -> None:
+    if session_ids:
+        await session.execute(_CLOSE_SESSIONS, {"ids": list(session_ids), "now": now})
+
+
+@dataclass(frozen=True)
+class SessionAppend:
+    """Messages added to an existing session: how many, and the session's new last state."""
+
+    session_id: uuid.UUID
+    added: int
+    last_message_at: datetime
+    last_inbound_at: datetime | None
+    preview: str
+    title: str | None  # used only when the session has none yet
+    now: datetime
+
+
+async def append_to_sessions(session: AsyncSession, appends: Sequence[SessionAppend]) -> None:
+    """Count new messages in existing sessions: the count is incremented in SQL (a staff
+    message may be counting too), the rest is the batch's last word."""
+    if appends:
+        await session.execute(
+            _APPEND,
+            [
+                {
+                    "b_id": append.session_id,
+                    "b_added": append.added,
+                    "b_last_message_at": append.last_message_at,
+                    "b_last_inbound_at": append.last_inbound_at,
+                    "b_preview": append.preview,
+                    "b_title": append.title,
+                    "b_now": append.now,
+                }
+                for append in appends
+            ],
         )
 
-    async def append(
-        self, session_id: uuid.UUID, *, preview: str, inbound: bool, now: datetime
-    ) -> SessionRow:
-        """Count a new message in the session, as one UPDATE that returns the updated row:
-        the count is incremented in SQL, the preview, last (inbound) time and, for a session
-        without one, the title come from the message."""
-        params = {
-            "session_id": session_id,
-            "tenant": self.tenant_id,
-            "now": now,
-            "preview": preview,
-            "new_title": preview[:80] or None,
-        }
-        stmt = _APPEND_INBOUND if inbound else _APPEND_OUTBOUND
-        return dict((await self.session.execute(stmt, params)).mappings().one())
+
+async def insert_messages_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING for complete message rows (as
+    `message_row` makes them). Returns how many were inserted: fewer than given means a
+    concurrent transaction stored one of these provider ids first."""
+    if not rows:
+        return 0
+    stmt = _INSERT_ONCE[dialect_of(session) == "postgresql"]
+    return len((await session.execute(stmt, list(rows))).all())
+
+
+def message_row(tenant_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
+    """A complete messages row: `values`, a new id unless given, NULL for the rest."""
+    row: dict[str, Any] = dict.fromkeys(_NULLABLE_MESSAGE_COLUMNS)
+    row.update(values, tenant_id=tenant_id)
+    row.setdefault("id", uuid.uuid4())
+    return row
 
 
 _INSERT_SESSION = insert(_sessions)
-_CLOSE_SESSION = (
+_CLOSE_SESSIONS = (
     update(_sessions)
-    .where(_sessions.c.id == bindparam("session_id"), _sessions.c.tenant_id == bindparam("tenant"))
+    .where(_sessions.c.id.in_(bindparam("ids", expanding=True)))
     .values(status=SessionStatus.closed, updated_at=bindparam("now"))
 )
-
-
-def _append(*, inbound: bool) -> Any:
-    values: dict[str, Any] = {
-        "message_count": _sessions.c.message_count + 1,
-        "last_message_at": bindparam("now"),
-        "last_message_preview": bindparam("preview"),
-        "title": case(
-            (func.coalesce(_sessions.c.title, "") == "", bindparam("new_title")),
+_APPEND = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("b_id"))
+    .values(
+        message_count=_sessions.c.message_count + bindparam("b_added"),
+        last_message_at=bindparam("b_last_message_at"),
+        last_inbound_at=func.coalesce(bindparam("b_last_inbound_at"), _sessions.c.last_inbound_at),
+        last_message_preview=bindparam("b_preview"),
+        title=case(
+            (func.coalesce(_sessions.c.title, "") == "", bindparam("b_title")),
             else_=_sessions.c.title,
         ),
-        "updated_at": bindparam("now"),
-    }
-    if inbound:
-        values["last_inbound_at"] = bindparam("now")
-    return (
-        update(_sessions)
-        .where(
-            _sessions.c.id == bindparam("session_id"), _sessions.c.tenant_id == bindparam("tenant")
-        )
-        .values(values)
-        .returning(*_sessions.c)
+        updated_at=bindparam("b_now"),
     )
-
-
-_APPEND_INBOUND = _append(inbound=True)
-_APPEND_OUTBOUND = _append(inbound=False)
+)
 
 
 _LATEST_SESSION = (
@@ -424,12 +538,8 @@ class MessageRepository(Repository[Message]):
     async def insert_once(self, values: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING, as one Core statement.
         Returns the stored row (every column), or None when the provider id was there."""
-        stmt = _INSERT_ONCE[dialect_of(self.session) == "postgresql"]
-        row: dict[str, Any] = dict.fromkeys(_NULLABLE_MESSAGE_COLUMNS)
-        row.update(values, tenant_id=self.tenant_id)
-        row.setdefault("id", uuid.uuid4())
-        inserted = (await self.session.execute(stmt, row)).first()
-        return row if inserted is not None else None
+        row = message_row(self.tenant_id, values)
+        return row if await insert_messages_once(self.session, [row]) else None
 
     async def provider_id_taken(self, provider_message_id: str) -> bool:
         stmt = select(exists().where(Message.provider_message_id == provider_message_id))

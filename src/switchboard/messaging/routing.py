@@ -23,7 +23,7 @@ class InboundRoutes:
     change rarely, so one lookup per destination and TTL replaces one per message. A cached
     route never files a message under the wrong tenant: the statement that reads the inbound
     facts also reads the routed account's tenant, and a route whose account is gone or moved
-    is dropped and looked up again (`service.receive_inbound`). What a cached route can miss,
+    is dropped and looked up again (`inbound.store_inbound`). What a cached route can miss,
     for at most `ttl_seconds`, is an account added later that would now win for the same
     destination: an exact number added where its messaging service used to route.
     Unknown destinations are not cached, so a number added for them works at once."""

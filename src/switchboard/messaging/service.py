@@ -15,6 +15,7 @@ in_reply_to_id=..., session_id=...)`."""
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from switchboard.crm.service import ContactService
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField, NotFound, OptedOut
 from switchboard.kit.events import Event, emit
-from switchboard.kit.jobs import enqueue, enqueue_now
+from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.messaging.models import (
@@ -53,24 +54,17 @@ from switchboard.messaging.repository import (
     MessageRepository,
     OptOutRepository,
     SessionRepository,
-    SessionRow,
-    inbound_facts,
     lock_counterpart,
     message_by_id,
     message_by_provider_id,
 )
-from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import (
     MAX_BODY,
     DeliveryReport,
-    InboundMessage,
     MessageRead,
     SessionRead,
 )
 from switchboard.messaging.senders import OutboundMessage, SendError, SendResult
-from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
-from switchboard.tasks.schemas import TaskCreate
-from switchboard.tasks.service import create_system_task
 from switchboard.tenancy.models import ChannelKind, Role, Tenant, User
 from switchboard.tenancy.repository import get_tenant
 from switchboard.tenancy.scope import ScopedService
@@ -120,7 +114,11 @@ def bare_address(address: str) -> str:
     return address[len(WHATSAPP_PREFIX) :] if address.startswith(WHATSAPP_PREFIX) else address
 
 
+@functools.lru_cache(maxsize=65_536)
 def person_number(address: str) -> str:
+    """The number a person is known by: E.164 when it parses. Cached: customers write again
+    and again from the same few numbers, and libphonenumber's parse costs more than a
+    webhook's whole session lookup."""
     bare = bare_address(address.strip())
     return try_normalize_phone(bare) or bare
 
@@ -181,12 +179,23 @@ async def find_or_create_contact(
 ) -> uuid.UUID:
     """The contact who owns `number`, or a new card for it (named by e.g. a WhatsApp profile).
     Callers hold `lock_counterpart` for the number, so two first messages make one card."""
-    contacts = ContactRepository(session, tenant_id)
-    owner = await contacts.phone_owner(number)
+    owner = await ContactRepository(session, tenant_id).phone_owner(number)
     if owner is not None:
         return owner
+    contact_id = new_contact(session, tenant_id, number, name, source)
+    # Now, not at the caller's flush: rows that point at the card without an ORM
+    # relationship (a call, a session) are not ordered after it by the unit of work.
+    await session.flush()
+    return contact_id
+
+
+def new_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, number: str, name: str | None, source: str
+) -> uuid.UUID:
+    """Add a card for a number nobody has (named by e.g. a WhatsApp profile) to the session,
+    unflushed; the caller holds `lock_counterpart` for the number."""
     first, _, last = clean_text(name or "").strip().partition(" ")
-    contact = contacts.add(
+    contact = ContactRepository(session, tenant_id).add(
         ContactCard(
             id=uuid.uuid4(),
             first_name=first[:100] or None,
@@ -197,9 +206,6 @@ async def find_or_create_contact(
     session.add(
         ContactPhone(tenant_id=tenant_id, contact_id=contact.id, number=number, is_primary=True)
     )
-    # Now, not at the caller's flush: rows that point at the card without an ORM
-    # relationship (a call, a session) are not ordered after it by the unit of work.
-    await session.flush()
     return contact.id
 
 
@@ -266,260 +272,6 @@ class UnknownDestination(NotFound):
 
 class DuplicateDelivery(Exception):
     """The provider delivered a message id already stored; the transaction must roll back."""
-
-
-class StaleRoute(Exception):
-    """A cached route's channel account is gone or belongs to another tenant now."""
-
-
-@dataclass
-class InboundOutcome:
-    message: MessageRead | None
-    duplicate: bool = False
-    reply: str | None = None  # text to answer in the webhook response (HELP)
-
-
-async def receive_inbound(
-    session: AsyncSession,
-    settings: Settings,
-    inbound: InboundMessage,
-    messaging_service_sid: str | None = None,
-    routes: InboundRoutes | None = None,
-) -> InboundOutcome:
-    """A customer's SMS or WhatsApp message, routed to its tenant by the number it was sent
-    to (through `routes`, a cache, when the caller keeps one)."""
-    routes = routes or InboundRoutes(ttl_seconds=0)
-    for _lookup in ("cached", "fresh"):  # fresh only after a cached route proved stale
-        route = await routes.find(session, inbound.to_address, messaging_service_sid)
-        if route is None:
-            break
-        try:
-            return await _receive(session, settings, route.tenant_id, inbound, route.account_id)
-        except StaleRoute:
-            routes.forget(inbound.to_address, messaging_service_sid)
-    raise UnknownDestination(f"no channel account for {inbound.to_address}")
-
-
-async def receive_message(
-    session: AsyncSession, settings: Settings, tenant: Tenant, inbound: InboundMessage
-) -> InboundOutcome:
-    """Store an inbound message for `tenant`; see `_receive`."""
-    return await _receive(session, settings, tenant.id, inbound, account_id=None)
-
-
-async def _receive(
-    session: AsyncSession,
-    settings: Settings,
-    tenant_id: uuid.UUID,
-    inbound: InboundMessage,
-    account_id: uuid.UUID | None,
-) -> InboundOutcome:
-    """Store an inbound message once, in the right session, then act on keywords or hand it
-    to the auto-responder. Raises DuplicateDelivery if a racing copy won the insert, and
-    StaleRoute if `account_id` is no longer the tenant's.
-
-    The hot path (a known number in an ongoing session) is five statements: the lock
-    (PostgreSQL), one read of every fact, the message insert, the session update, the job."""
-    now = utcnow()
-    number = person_number(inbound.from_address)
-    await lock_counterpart(session, tenant_id, number)
-    facts = await inbound_facts(
-        session,
-        tenant_id,
-        account_id=account_id,
-        provider_message_id=inbound.provider_message_id,
-        number=number,
-        channel_group=channel_group(inbound.channel),
-        channel=inbound.channel,
-        counterpart=inbound.from_address,
-    )
-    if facts is None or (account_id is not None and facts.account_tenant_id != tenant_id):
-        raise StaleRoute(inbound.to_address)
-    if facts.duplicate:
-        return InboundOutcome(message=None, duplicate=True)
-
-    tenant = facts.tenant
-    body = clean_text(inbound.body)[:MAX_BODY]
-    preview = preview_of(body, inbound.media)
-    source = "WhatsApp" if inbound.channel == Channel.whatsapp else "SMS"
-    contact_id = facts.contact_id or await find_or_create_contact(
-        session, tenant_id, number, inbound.profile_name, source
-    )
-    sessions = SessionRepository(session, tenant_id)
-    latest = facts.latest_session
-    if latest is not None and _continues(latest, tenant, settings, now):
-        current, created = latest, False
-    else:
-        if latest is not None and latest["status"] == SessionStatus.open:
-            await sessions.close(latest["id"], now)
-        # Inserted already counting this message, so it needs no update afterwards.
-        current = await sessions.insert(_new_session(inbound, contact_id, preview, now))
-        created = True
-    row = await MessageRepository(session, tenant_id).insert_once(
-        {
-            "session_id": current["id"],
-            "contact_id": contact_id,
-            "direction": Direction.inbound,
-            "sender": Sender.customer,
-            "kind": MessageKind.manual,
-            "channel": inbound.channel,
-            "from_address": inbound.from_address,
-            "to_address": inbound.to_address,
-            "body": body,
-            "media": inbound.media,
-            "provider_message_id": inbound.provider_message_id,
-            "status": MessageStatus.received,
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
-    if row is None:
-        raise DuplicateDelivery(inbound.provider_message_id)
-    if not created:
-        current = await sessions.append(current["id"], preview=preview, inbound=True, now=now)
-    conversation = SessionRead.model_validate(current)
-    message = MessageRead.model_validate(row)
-    outcome = InboundOutcome(message=message)
-    announce_message(session, message, "message.created", tenant_id)
-
-    keyword = keyword_of(body)
-    if keyword is not None:
-        outcome.reply, conversation = await _act_on_keyword(
-            session, tenant, conversation, message, *keyword
-        )
-    elif not facts.opted_out:
-        if tenant.auto_reply_enabled and not conversation.ai_paused:
-            await enqueue_auto_reply(session, settings, tenant_id, message, now)
-        elif created and not conversation.ai_paused:
-            await _ask_staff_to_reply(session, tenant_id, conversation, message, now)
-    kind = "session.created" if created else "session.updated"
-    announce_session(session, conversation, kind, tenant_id)
-    return outcome
-
-
-def _continues(latest: SessionRow, tenant: InboxTenant, settings: Settings, now: datetime) -> bool:
-    """Whether a message at `now` joins the counterpart's latest session: it is open and the
-    counterpart spoke less than the tenant's gap ago."""
-    return latest["status"] == SessionStatus.open and now - latest["last_message_at"] < session_gap(
-        tenant, settings
-    )
-
-
-def _new_session(
-    inbound: InboundMessage, contact_id: uuid.UUID, preview: str, now: datetime
-) -> SessionRow:
-    """The row of a session that `inbound` opens, already counting it."""
-    return {
-        "id": uuid.uuid4(),
-        "created_at": now,
-        "updated_at": now,
-        "contact_id": contact_id,
-        "channel": inbound.channel,
-        "counterpart_address": inbound.from_address,
-        "our_address": inbound.to_address,
-        "status": SessionStatus.open,
-        "ai_paused": False,
-        "taken_over_by_id": None,
-        "message_count": 1,
-        "first_message_at": now,
-        "last_message_at": now,
-        "last_inbound_at": now,
-        "last_message_preview": preview,
-        "title": preview[:80] or None,
-    }
-
-
-async def enqueue_auto_reply(
-    session: AsyncSession,
-    settings: Settings,
-    tenant_id: uuid.UUID,
-    message: MessageRead,
-    now: datetime,
-) -> None:
-    await enqueue_now(
-        session,
-        AUTO_REPLY_JOB,
-        {
-            "tenant_id": str(tenant_id),
-            "session_id": str(message.session_id),
-            "message_id": str(message.id),
-        },
-        tenant_id=tenant_id,
-        run_after=now + timedelta(seconds=settings.auto_reply_debounce_seconds),
-    )
-
-
-async def _act_on_keyword(
-    session: AsyncSession,
-    tenant: InboxTenant,
-    conversation: SessionRead,
-    message: MessageRead,
-    keyword: Keyword,
-    word: str,
-) -> tuple[str | None, SessionRead]:
-    """STOP and START are confirmed by the carrier/Twilio itself, so we answer nothing; HELP
-    gets the tenant's help text, which is also kept in the thread. Returns the answer and
-    the session as it is now."""
-    number = person_number(message.from_address or conversation.counterpart_address)
-    if keyword == Keyword.opt_out:
-        await record_opt_out(session, tenant.id, number, message.channel, word, source="keyword")
-        return None, conversation
-    if keyword == Keyword.opt_in:
-        await clear_opt_out(session, tenant.id, number, message.channel)
-        return None, conversation
-    reply = help_text(tenant)
-    now = utcnow()
-    row = await MessageRepository(session, tenant.id).insert_once(
-        {
-            "session_id": conversation.id,
-            "contact_id": conversation.contact_id,
-            "direction": Direction.outbound,
-            "sender": Sender.system,
-            "kind": MessageKind.automated,
-            "channel": message.channel,
-            "from_address": conversation.our_address,
-            "to_address": conversation.counterpart_address,
-            "body": reply,
-            "media": [],
-            # Sent by Twilio as the webhook's TwiML answer, so no id or callbacks of ours.
-            "status": MessageStatus.sent,
-            "sent_at": now,
-            "in_reply_to_id": message.id,
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
-    assert row is not None  # no provider id, so nothing to conflict with
-    updated = await SessionRepository(session, tenant.id).append(
-        conversation.id, preview=preview_of(reply, []), inbound=False, now=now
-    )
-    announce_message(session, MessageRead.model_validate(row), "message.created", tenant.id)
-    return reply, SessionRead.model_validate(updated)
-
-
-async def _ask_staff_to_reply(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    conversation: SessionRead,
-    message: MessageRead,
-    now: datetime,
-) -> None:
-    """With auto-reply off nobody answers by default: the first message of a session becomes
-    a CSR task, so it cannot sit unseen."""
-    name = await contact_label(session, tenant_id, conversation.contact_id)
-    await create_system_task(
-        session,
-        tenant_id,
-        TaskCreate(
-            title=f"Reply to {name} ({conversation.channel})"[:200],
-            description=message.body[:2000] or None,
-            priority=TaskPriority.medium,
-            due_at=now + timedelta(minutes=15),
-            assigned_role=AssignedRole.csr,
-            contact_id=conversation.contact_id,
-        ),
-        TaskSource.system,
-    )
 
 
 async def contact_label(session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> str:

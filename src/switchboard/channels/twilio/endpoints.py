@@ -26,7 +26,7 @@ from switchboard.channels.twilio.webhooks import (
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, get_db
 from switchboard.messaging import service, voice
-from switchboard.messaging.routing import InboundRoutes
+from switchboard.messaging.inbound import Delivery, InboundIntake
 from switchboard.messaging.senders import build_sender, use_sender
 
 log = logging.getLogger(__name__)
@@ -51,17 +51,17 @@ router = APIRouter(tags=["twilio"], lifespan=_outbound_sender)
 DB = Annotated[Database, Depends(get_db)]
 
 
-async def get_inbound_routes(request: Request) -> InboundRoutes:
-    """The app's cache of webhook destinations (made on first use: tests drive the app
-    without its lifespan)."""
+async def get_inbound_intake(request: Request) -> InboundIntake:
+    """The app's group commit of inbound messages, with its cache of webhook destinations
+    (made on first use: tests drive the app without its lifespan)."""
     state = request.app.state
-    routes: InboundRoutes | None = getattr(state, "inbound_routes", None)
-    if routes is None:
-        routes = state.inbound_routes = InboundRoutes()
-    return routes
+    intake: InboundIntake | None = getattr(state, "inbound_intake", None)
+    if intake is None:
+        intake = state.inbound_intake = InboundIntake(state.db, state.settings)
+    return intake
 
 
-Routes = Annotated[InboundRoutes, Depends(get_inbound_routes)]
+Intake = Annotated[InboundIntake, Depends(get_inbound_intake)]
 
 
 def _unknown_destination(exc: service.UnknownDestination) -> Response:
@@ -72,18 +72,13 @@ def _unknown_destination(exc: service.UnknownDestination) -> Response:
 
 @router.post(PREFIX + "/sms", summary="Inbound SMS, MMS or WhatsApp message")
 @router.post(PREFIX + "/whatsapp", summary="Inbound WhatsApp message")
-async def inbound_message_webhook(
-    form: TwilioForm, db: DB, settings: AppSettings, routes: Routes
-) -> Response:
-    message = inbound_message(form)
+async def inbound_message_webhook(form: TwilioForm, intake: Intake) -> Response:
+    delivery = Delivery(inbound_message(form), field(form, "MessagingServiceSid"))
     try:
-        async with db.transaction() as session:
-            outcome = await service.receive_inbound(
-                session, settings, message, field(form, "MessagingServiceSid"), routes
-            )
+        outcome = await intake.receive(delivery)
     except service.UnknownDestination as exc:
         return _unknown_destination(exc)
-    except service.DuplicateDelivery:
+    except service.DuplicateDelivery:  # still racing another process after the retry
         return twiml.empty()
     return twiml.message_reply(outcome.reply)
 
