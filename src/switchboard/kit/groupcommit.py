@@ -12,7 +12,9 @@ events are published, exactly as if it had run its own transaction. The store fu
 returns one result per item, an exception for an item that failed on its own (raised to
 that submitter only). If the batch itself fails (an integrity error, a lost race, a
 database error) it is rolled back and every item is stored again alone, so one bad item
-never fails its neighbours."""
+never fails its neighbours. A submitter that stops waiting (its request was cancelled) does
+not withdraw its item: it is stored with its batch, as a webhook whose answer was lost is
+stored and its retry found to be a duplicate."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from typing import Generic, TypeVar
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.kit.db import Database
+from switchboard.kit.db import Database, after_commit
 
 log = logging.getLogger(__name__)
 
@@ -81,32 +83,50 @@ class GroupCommit(Generic[T, R]):
             while self._waiting:
                 batch = self._waiting[: self.max_batch]
                 del self._waiting[: self.max_batch]
+                BATCH_SIZE.labels(self.name).observe(len(batch))
                 await self._store(batch)
         finally:
             # No await between the loop's last check and here, so no item is left behind.
             self._running -= 1
-            for _item, future in batch:
-                if not future.done():  # only when the runner itself was cancelled
+            stranded = batch + (self._waiting if self._running == 0 else [])
+            for _item, future in stranded:
+                if not future.done():  # only when the runner itself was cancelled (shutdown)
                     future.cancel()
+            if self._running == 0:
+                self._waiting.clear()
 
     async def _store(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
-        BATCH_SIZE.labels(self.name).observe(len(batch))
+        items = [item for item, _future in batch]
+        committed = False
+
+        async def mark_committed() -> None:
+            nonlocal committed
+            committed = True
+
         try:
             async with self.db.transaction() as session:
-                results = await self.store(session, [item for item, _future in batch])
+                after_commit(session, mark_committed)  # the first hook to run
+                results = await self.store(session, items)
+                if len(results) != len(items):
+                    raise RuntimeError(f"{self.name}: {len(results)} results for {len(items)}")
         except Exception as exc:
-            if len(batch) == 1:
+            if committed:
+                # Stored; what failed ran after the commit (a hook, publishing an event).
+                # Storing again would write everything twice.
+                log.exception("%s: after a batch of %d committed", self.name, len(batch))
+            elif len(batch) == 1:
                 _settle(batch[0][1], exc)
                 return
-            log.warning(
-                "%s: a batch of %d failed (%r); storing its items one by one",
-                self.name,
-                len(batch),
-                exc,
-            )
-            for entry in batch:
-                await self._store([entry])
-            return
+            else:
+                log.warning(
+                    "%s: a batch of %d failed (%r); storing its items one by one",
+                    self.name,
+                    len(batch),
+                    exc,
+                )
+                for entry in batch:
+                    await self._store([entry])
+                return
         for (_item, future), result in zip(batch, results, strict=True):
             _settle(future, result)
 
