@@ -306,3 +306,17 @@ async def test_a_cancelled_runner_cancels_what_waits_instead_of_stranding_it(
     async with asyncio.timeout(TIMEOUT):  # and the next submit starts afresh
         store.release.set()
         assert await gc.submit("c") == "stored:c"
+
+
+async def test_a_second_batch_starts_only_once_enough_items_wait(db: Database) -> None:
+    store = Store(hold=True)
+    gc = GroupCommit(_name(), db, store, max_in_flight=2, parallel_at=3)
+    [first] = _start(gc, "a")
+    few = await _queue_behind(store, gc, "b", "c")
+    assert store.batches == [["a"]]  # two waiting: they wait for the running batch
+    more = await _queue_behind(store, gc, "d")
+    assert store.batches == [["a"], ["b", "c", "d"]]  # three: a second batch, meanwhile
+    assert not first.done()
+    store.release.set()
+    async with asyncio.timeout(TIMEOUT):
+        await asyncio.gather(first, *few, *more)

@@ -93,6 +93,9 @@ class Database:
     ) -> None:
         self.engine = engine
         self.bus = bus
+        # Whether two transactions can run at once: not on one bound connection (tests), and
+        # not on SQLite, whose transactions take the write lock at BEGIN.
+        self.parallel_transactions = bind is None and engine.dialect.name != "sqlite"
         if bind is None:
             self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         else:

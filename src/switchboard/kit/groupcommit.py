@@ -44,9 +44,9 @@ BATCH_SIZE = Histogram(
 
 class GroupCommit(Generic[T, R]):
     """Stores submitted items with `store`, in batches, one transaction per batch (see the
-    module doc). Up to `max_in_flight` batches run at once, each in its own transaction;
-    one is the default, because a second only splits the waiting items into smaller
-    batches that cost more per item (measured on the inbox benchmark)."""
+    module doc). Up to `max_in_flight` batches run at once, each in its own transaction:
+    one always runs when items wait, another only once `parallel_at` items wait, so that
+    overlapping batches do not split a trickle into batches that cost more per item."""
 
     def __init__(
         self,
@@ -56,12 +56,14 @@ class GroupCommit(Generic[T, R]):
         *,
         max_batch: int = 64,
         max_in_flight: int = 1,
+        parallel_at: int = 1,
     ) -> None:
         self.name = name
         self.db = db
         self.store = store
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
+        self.parallel_at = parallel_at
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._running = 0  # counted by the runners themselves, so none ends unnoticed
         self._tasks: set[asyncio.Task[None]] = set()  # strong references
@@ -70,7 +72,9 @@ class GroupCommit(Generic[T, R]):
         """Store `item` with whatever else is waiting; its result once that has committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._running < self.max_in_flight:
+        if self._running == 0 or (
+            self._running < self.max_in_flight and len(self._waiting) >= self.parallel_at
+        ):
             self._running += 1
             runner = asyncio.create_task(self._run(), name=f"group-commit:{self.name}")
             self._tasks.add(runner)
