@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -29,7 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.dml import Insert
 
+from switchboard.kit.bulk import as_arrays, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database, after_commit
 from switchboard.kit.models import Base, RecordMixin
@@ -156,12 +159,24 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> list[uu
         }
         for job_id, job in zip(ids, jobs, strict=True)
     ]
-    await session.execute(_INSERT_JOB, rows)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_insert_jobs_postgres(), as_arrays(_jobs, rows, _JOB_COLUMNS))
+    else:
+        await session.execute(_INSERT_JOB, rows)
     after_commit(session, _wake_workers)
     return ids
 
 
-_INSERT_JOB = insert(cast(Table, Job.__table__))
+_jobs = cast(Table, Job.__table__)
+_JOB_COLUMNS = tuple(column.name for column in _jobs.c)
+_INSERT_JOB = insert(_jobs)
+
+
+@functools.cache
+def _insert_jobs_postgres() -> Insert:
+    """Built on first use: tenant_id's type comes from tenants.id, which may not be mapped
+    yet when this module is imported."""
+    return insert(_jobs).from_select(_JOB_COLUMNS, unnest_rows(_jobs, _JOB_COLUMNS))
 
 
 async def _wake_workers() -> None:

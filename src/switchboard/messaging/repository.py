@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
+from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
 from switchboard.kit.repository import Repository
 from switchboard.messaging.models import (
     Channel,
@@ -459,23 +460,28 @@ class SessionAppend:
 
 async def append_to_sessions(session: AsyncSession, appends: Sequence[SessionAppend]) -> None:
     """Count new messages in existing sessions: the count is incremented in SQL (a staff
-    message may be counting too), the rest is the batch's last word."""
-    if appends:
+    message may be counting too), the rest is the batch's last word. One UPDATE ... FROM
+    unnest() on PostgreSQL, an executemany on SQLite."""
+    if not appends:
+        return
+    rows = [
+        {
+            "b_id": append.session_id,
+            "b_added": append.added,
+            "b_last_message_at": append.last_message_at,
+            "b_last_inbound_at": append.last_inbound_at,
+            "b_preview": append.preview,
+            "b_title": append.title,
+            "b_now": append.now,
+        }
+        for append in appends
+    ]
+    if dialect_of(session) == "postgresql":
         await session.execute(
-            _APPEND,
-            [
-                {
-                    "b_id": append.session_id,
-                    "b_added": append.added,
-                    "b_last_message_at": append.last_message_at,
-                    "b_last_inbound_at": append.last_inbound_at,
-                    "b_preview": append.preview,
-                    "b_title": append.title,
-                    "b_now": append.now,
-                }
-                for append in appends
-            ],
+            _APPEND_POSTGRES, {name: [row[name] for row in rows] for name in rows[0]}
         )
+    else:
+        await session.execute(_APPEND_SQLITE, rows)
 
 
 async def insert_messages_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
@@ -484,8 +490,10 @@ async def insert_messages_once(session: AsyncSession, rows: Sequence[dict[str, A
     concurrent transaction stored one of these provider ids first."""
     if not rows:
         return 0
-    stmt = _INSERT_ONCE[dialect_of(session) == "postgresql"]
-    return len((await session.execute(stmt, list(rows))).all())
+    if dialect_of(session) == "postgresql":
+        params = as_arrays(_messages, rows, _MESSAGE_COLUMNS)
+        return len((await session.execute(_INSERT_ONCE_POSTGRES, params)).all())
+    return len((await session.execute(_INSERT_ONCE_SQLITE, list(rows))).all())
 
 
 def message_row(tenant_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
@@ -502,20 +510,41 @@ _CLOSE_SESSIONS = (
     .where(_sessions.c.id.in_(bindparam("ids", expanding=True)))
     .values(status=SessionStatus.closed, updated_at=bindparam("now"))
 )
-_APPEND = (
-    update(_sessions)
-    .where(_sessions.c.id == bindparam("b_id"))
-    .values(
-        message_count=_sessions.c.message_count + bindparam("b_added"),
-        last_message_at=bindparam("b_last_message_at"),
-        last_inbound_at=func.coalesce(bindparam("b_last_inbound_at"), _sessions.c.last_inbound_at),
-        last_message_preview=bindparam("b_preview"),
-        title=case(
-            (func.coalesce(_sessions.c.title, "") == "", bindparam("b_title")),
-            else_=_sessions.c.title,
-        ),
-        updated_at=bindparam("b_now"),
+
+
+def _append(source: Any, id_column: Any) -> Any:
+    """UPDATE messaging_sessions from one row of `source` per session (see append_to_sessions)."""
+    return (
+        update(_sessions)
+        .where(_sessions.c.id == id_column)
+        .values(
+            message_count=_sessions.c.message_count + source["b_added"],
+            last_message_at=source["b_last_message_at"],
+            last_inbound_at=func.coalesce(source["b_last_inbound_at"], _sessions.c.last_inbound_at),
+            last_message_preview=source["b_preview"],
+            title=case(
+                (func.coalesce(_sessions.c.title, "") == "", source["b_title"]),
+                else_=_sessions.c.title,
+            ),
+            updated_at=source["b_now"],
+        )
     )
+
+
+_APPEND_COLUMNS: dict[str, Any] = {
+    "b_id": Uuid(),
+    "b_added": Integer(),
+    "b_last_message_at": _sessions.c.last_message_at.type,
+    "b_last_inbound_at": _sessions.c.last_inbound_at.type,
+    "b_preview": String(),
+    "b_title": String(),
+    "b_now": _sessions.c.updated_at.type,
+}
+_APPEND_FROM = unnest("appended", list(_APPEND_COLUMNS.items()))
+_APPEND_POSTGRES = _append(_APPEND_FROM.c, _APPEND_FROM.c.b_id)
+_APPEND_SQLITE = _append(
+    {name: bindparam(name, type_=kind) for name, kind in _APPEND_COLUMNS.items()},
+    bindparam("b_id", type_=Uuid()),
 )
 
 
@@ -572,12 +601,18 @@ _NULLABLE_MESSAGE_COLUMNS = (
     "delivered_at",
     "call_id",
 )
-_INSERT_ONCE = {
-    is_postgres: (postgresql.insert if is_postgres else sqlite.insert)(_messages)
+_MESSAGE_COLUMNS = tuple(column.name for column in _messages.c)
+_INSERT_ONCE_SQLITE = (
+    sqlite.insert(_messages)
     .on_conflict_do_nothing(index_elements=["provider_message_id"])
     .returning(_messages.c.id)
-    for is_postgres in (True, False)
-}
+)
+_INSERT_ONCE_POSTGRES = (
+    postgresql.insert(_messages)
+    .from_select(_MESSAGE_COLUMNS, unnest_rows(_messages, _MESSAGE_COLUMNS))
+    .on_conflict_do_nothing(index_elements=["provider_message_id"])
+    .returning(_messages.c.id)
+)
 
 
 class OptOutRepository(Repository[OptOut]):
