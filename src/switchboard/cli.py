@@ -133,9 +133,12 @@ def serve(
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
     from switchboard.app import create_app
+    from switchboard.kit.runtime import settle_garbage_collector
 
+    served = create_app(settings)
+    settle_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        served,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
