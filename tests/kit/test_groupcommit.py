@@ -320,3 +320,37 @@ async def test_a_second_batch_starts_only_once_enough_items_wait(db: Database) -
     store.release.set()
     async with asyncio.timeout(TIMEOUT):
         await asyncio.gather(first, *few, *more)
+
+
+async def test_after_a_batch_of_three_the_next_lingers_for_three(db: Database) -> None:
+    store = Store()
+    gc = GroupCommit(_name(), db, store, linger=TIMEOUT)
+    async with asyncio.timeout(TIMEOUT):
+        await gc.submit("alone")  # a lone caller is stored at once, lingering or not
+        held = Store(hold=True)
+        gc.store = held
+        [first] = _start(gc, "a")
+        await _queue_behind(held, gc, "b", "c", "d")
+        held.release.set()
+        await first
+        await asyncio.sleep(0.05)  # the batch of three has been stored
+    assert held.batches == [["a"], ["b", "c", "d"]]
+    one, two = _start(gc, "e"), _start(gc, "f")
+    await asyncio.sleep(0.05)
+    assert held.batches[2:] == []  # two waiting, three expected: it lingers
+    three = _start(gc, "g")
+    async with asyncio.timeout(TIMEOUT):
+        await asyncio.gather(*one, *two, *three)
+    assert held.batches[2:] == [["e", "f", "g"]]
+
+
+async def test_lingering_ends_after_the_linger_time(db: Database) -> None:
+    store = Store(hold=True)
+    gc = GroupCommit(_name(), db, store, linger=0.05)
+    [first] = _start(gc, "a")
+    rest = await _queue_behind(store, gc, "b", "c")
+    store.release.set()
+    async with asyncio.timeout(TIMEOUT):
+        await asyncio.gather(first, *rest)
+        assert await gc.submit("d") == "stored:d"  # two expected, one came: 50 ms, then alone
+    assert store.batches == [["a"], ["b", "c"], ["d"]]

@@ -57,6 +57,7 @@ class GroupCommit(Generic[T, R]):
         max_batch: int = 64,
         max_in_flight: int = 1,
         parallel_at: int = 1,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         self.db = db
@@ -64,6 +65,9 @@ class GroupCommit(Generic[T, R]):
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self.parallel_at = parallel_at
+        self.linger = linger
+        self._expected = 1  # the last batch's size: how many tend to arrive together
+        self._enough: asyncio.Event | None = None  # set when a lingering runner has enough
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._running = 0  # counted by the runners themselves, so none ends unnoticed
         self._tasks: set[asyncio.Task[None]] = set()  # strong references
@@ -72,6 +76,8 @@ class GroupCommit(Generic[T, R]):
         """Store `item` with whatever else is waiting; its result once that has committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
+        if self._enough is not None and len(self._waiting) >= self._expected:
+            self._enough.set()
         if self._running == 0 or (
             self._running < self.max_in_flight and len(self._waiting) >= self.parallel_at
         ):
@@ -85,8 +91,12 @@ class GroupCommit(Generic[T, R]):
         batch: list[tuple[T, asyncio.Future[R]]] = []
         try:
             while self._waiting:
+                await self._gather()
                 batch = self._waiting[: self.max_batch]
                 del self._waiting[: self.max_batch]
+                if not batch:  # another runner took them while this one lingered
+                    continue
+                self._expected = len(batch)
                 BATCH_SIZE.labels(self.name).observe(len(batch))
                 await self._store(batch)
         finally:
@@ -98,6 +108,22 @@ class GroupCommit(Generic[T, R]):
                     future.cancel()
             if self._running == 0:
                 self._waiting.clear()
+
+    async def _gather(self) -> None:
+        """Linger, up to `linger` seconds, until as many items wait as the last batch held.
+        Requests that arrive together reach the server a little apart: without this, the
+        first of them would go alone and the rest in the next batch, a whole transaction
+        later. A lone caller (last batch: one item) never waits."""
+        if not self.linger or self._enough is not None or len(self._waiting) >= self._expected:
+            return
+        self._enough = asyncio.Event()
+        try:
+            async with asyncio.timeout(self.linger):
+                await self._enough.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._enough = None
 
     async def _store(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _future in batch]

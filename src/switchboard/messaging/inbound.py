@@ -86,6 +86,11 @@ MAX_BATCH = 64
 # SQLite runs one transaction at a time, so a second batch would only queue. (Both
 # measured on bench/inbox_webhooks.py.)
 PARALLEL_BATCH_AT = 16
+# How long a batch may wait for as many webhooks as the last one held: at 8 clients, the
+# first of a round no longer goes alone a whole transaction ahead of the other seven
+# (measured: 620 -> 860 webhooks/s on PostgreSQL, 630 -> 930 on SQLite). A lone webhook
+# never waits.
+LINGER_SECONDS = 0.002
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class InboundIntake:
             max_batch=max_batch,
             max_in_flight=2 if db.parallel_transactions else 1,
             parallel_at=PARALLEL_BATCH_AT,
+            linger=LINGER_SECONDS,
         )
 
     async def receive(self, delivery: Delivery) -> InboundOutcome:
