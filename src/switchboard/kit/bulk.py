@@ -22,10 +22,10 @@ from sqlalchemy.types import TypeEngine
 Columns = Sequence[tuple[str, TypeEngine[Any]]]
 
 
-def unnest(name: str, columns: Columns) -> TableValuedAlias:
+def unnest(name: str, columns: Columns, prefix: str = "") -> TableValuedAlias:
     """unnest(:column1, :column2, ...) AS name(column1, column2, ...): a FROM of rows whose
-    columns are bound as one array each, named after the column."""
-    arrays = [bindparam(column, type_=postgresql.ARRAY(kind)) for column, kind in columns]
+    columns are bound as one array each, named after the column (after `prefix`)."""
+    arrays = [bindparam(prefix + column, type_=postgresql.ARRAY(kind)) for column, kind in columns]
     return (
         func.unnest(*arrays)
         .table_valued(*(column for column, _kind in columns))
@@ -33,13 +33,14 @@ def unnest(name: str, columns: Columns) -> TableValuedAlias:
     )
 
 
-def unnest_rows(table: Table, columns: Sequence[str]) -> Select[Any]:
+def unnest_rows(table: Table, columns: Sequence[str], prefix: str = "") -> Select[Any]:
     """Rows for `columns` of `table` (for INSERT ... SELECT), bound by `as_arrays`. JSON
     documents travel as text and are cast back: an array of JSON lists would read as a
     nested array."""
     rows = unnest(
         "rows",
         [(name, Text() if _is_json(table, name) else table.c[name].type) for name in columns],
+        prefix,
     )
     return select(
         *(
@@ -50,11 +51,11 @@ def unnest_rows(table: Table, columns: Sequence[str]) -> Select[Any]:
 
 
 def as_arrays(
-    table: Table, rows: Sequence[dict[str, Any]], columns: Sequence[str]
+    table: Table, rows: Sequence[dict[str, Any]], columns: Sequence[str], prefix: str = ""
 ) -> dict[str, list[Any]]:
     """The parameters of `unnest_rows`: one list per column, in row order."""
     return {
-        name: [json.dumps(row[name]) for row in rows]
+        prefix + name: [json.dumps(row[name]) for row in rows]
         if _is_json(table, name)
         else [row[name] for row in rows]
         for name in columns

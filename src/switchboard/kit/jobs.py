@@ -138,11 +138,21 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> list[uu
     the transaction commits. Returns the jobs' ids, in order."""
     if not jobs:
         return []
+    rows = job_rows(jobs)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(insert_jobs_postgres(), job_arrays(rows))
+    else:
+        await session.execute(_INSERT_JOB, rows)
+    wake_workers_after_commit(session)
+    return [row["id"] for row in rows]
+
+
+def job_rows(jobs: Sequence[NewJob]) -> list[dict[str, Any]]:
+    """Complete `jobs` rows, queued now (or at their run_after)."""
     now = utcnow()
-    ids = [uuid.uuid4() for _job in jobs]
-    rows = [
+    return [
         {
-            "id": job_id,
+            "id": uuid.uuid4(),
             "created_at": now,
             "updated_at": now,
             "tenant_id": job.tenant_id,
@@ -157,26 +167,32 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> list[uu
             "last_error": None,
             "finished_at": None,
         }
-        for job_id, job in zip(ids, jobs, strict=True)
+        for job in jobs
     ]
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_insert_jobs_postgres(), as_arrays(_jobs, rows, _JOB_COLUMNS))
-    else:
-        await session.execute(_INSERT_JOB, rows)
+
+
+def job_arrays(rows: Sequence[dict[str, Any]], prefix: str = "") -> dict[str, list[Any]]:
+    """`job_rows` as the parameters of `insert_jobs_postgres(prefix)`."""
+    return as_arrays(_jobs, rows, _JOB_COLUMNS, prefix)
+
+
+@functools.cache
+def insert_jobs_postgres(prefix: str = "") -> Insert:
+    """INSERT INTO jobs SELECT ... FROM unnest(...), the rows bound by `job_arrays` (the
+    arrays named with `prefix`, so it can join other statements). Built on first use:
+    tenant_id's type comes from tenants.id, which may not be mapped yet when this module
+    is imported."""
+    return insert(_jobs).from_select(_JOB_COLUMNS, unnest_rows(_jobs, _JOB_COLUMNS, prefix))
+
+
+def wake_workers_after_commit(session: AsyncSession) -> None:
+    """Wake this process's workers once the session's transaction (with new jobs) commits."""
     after_commit(session, _wake_workers)
-    return ids
 
 
 _jobs = cast(Table, Job.__table__)
 _JOB_COLUMNS = tuple(column.name for column in _jobs.c)
 _INSERT_JOB = insert(_jobs)
-
-
-@functools.cache
-def _insert_jobs_postgres() -> Insert:
-    """Built on first use: tenant_id's type comes from tenants.id, which may not be mapped
-    yet when this module is imported."""
-    return insert(_jobs).from_select(_JOB_COLUMNS, unnest_rows(_jobs, _JOB_COLUMNS))
 
 
 async def _wake_workers() -> None:

@@ -27,7 +27,7 @@ from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.groupcommit import GroupCommit
-from switchboard.kit.jobs import NewJob, enqueue_many
+from switchboard.kit.jobs import NewJob, job_rows, wake_workers_after_commit
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -37,18 +37,16 @@ from switchboard.messaging.models import (
     SessionStatus,
 )
 from switchboard.messaging.repository import (
+    BatchWrites,
     FactsWanted,
     InboundFacts,
     InboxTenant,
     SessionAppend,
     SessionRow,
-    append_to_sessions,
-    close_sessions,
     inbound_facts,
-    insert_messages_once,
-    insert_sessions,
     lock_counterparts,
     message_row,
+    write_inbound_batch,
 )
 from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import MAX_BODY, InboundMessage, MessageRead, SessionRead
@@ -463,8 +461,8 @@ class _Batch:
         self.jobs.append(NewJob(AUTO_REPLY_JOB, payload, tenant_id, run_after))
 
     async def write(self) -> None:
-        """The batch's writes, one statement per kind. Raises DuplicateDelivery when a
-        concurrent transaction stored one of its provider ids after the facts were read."""
+        """The batch's writes, together. Raises DuplicateDelivery when a concurrent
+        transaction stored one of its provider ids after the facts were read."""
         counted = [
             SessionAppend(
                 session_id=row["id"],
@@ -477,12 +475,18 @@ class _Batch:
             )
             for row, added in self.counted.values()
         ]
-        await append_to_sessions(self.session, counted)
-        await close_sessions(self.session, self.closed, self.last_tick or utcnow())
-        await insert_sessions(self.session, self.opened)
-        if await insert_messages_once(self.session, self.messages) < len(self.messages):
+        writes = BatchWrites(
+            closed=self.closed,
+            opened=self.opened,
+            counted=counted,
+            messages=self.messages,
+            jobs=job_rows(self.jobs),
+            now=self.last_tick or utcnow(),
+        )
+        if await write_inbound_batch(self.session, writes) < len(self.messages):
             raise DuplicateDelivery("a message of this batch was stored meanwhile")
-        await enqueue_many(self.session, self.jobs)
+        if self.jobs:
+            wake_workers_after_commit(self.session)
 
 
 async def _ask_staff_to_reply(

@@ -39,6 +39,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
 from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
+from switchboard.kit.clock import utcnow
+from switchboard.kit.jobs import Job, insert_jobs_postgres, job_arrays
 from switchboard.kit.repository import Repository
 from switchboard.messaging.models import (
     Channel,
@@ -429,20 +431,7 @@ class SessionRepository(Repository[MessagingSession]):
         return (await self.session.execute(stmt)).scalars().first()
 
 
-# --- the inbound batch's writes: set-based, one statement per kind of write, any tenants ----
-
-
-async def insert_sessions(session: AsyncSession, rows: Sequence[SessionRow]) -> None:
-    """New sessions, each a complete row (tenant included)."""
-    if rows:
-        await session.execute(_INSERT_SESSION, list(rows))
-
-
-async def close_sessions(
-    session: AsyncSession, session_ids: Sequence[uuid.UUID], now: datetime
-) -> None:
-    if session_ids:
-        await session.execute(_CLOSE_SESSIONS, {"ids": list(session_ids), "now": now})
+# --- the inbound batch's writes: set-based, whatever the number of messages, any tenants ----
 
 
 @dataclass(frozen=True)
@@ -458,13 +447,32 @@ class SessionAppend:
     now: datetime
 
 
-async def append_to_sessions(session: AsyncSession, appends: Sequence[SessionAppend]) -> None:
-    """Count new messages in existing sessions: the count is incremented in SQL (a staff
-    message may be counting too), the rest is the batch's last word. One UPDATE ... FROM
-    unnest() on PostgreSQL, an executemany on SQLite."""
-    if not appends:
-        return
-    rows = [
+@dataclass
+class BatchWrites:
+    """What an inbound batch writes (rows complete, tenants included)."""
+
+    closed: list[uuid.UUID]  # stored sessions a new one replaced
+    opened: list[SessionRow]  # new sessions, already counting their messages
+    counted: list[SessionAppend]  # stored sessions that received messages
+    messages: list[dict[str, Any]]  # as `message_row` makes them
+    jobs: list[dict[str, Any]]  # as `kit.jobs.job_rows` makes them
+    now: datetime
+
+
+async def write_inbound_batch(session: AsyncSession, writes: BatchWrites) -> int:
+    """Write a batch; returns how many of its messages were inserted: fewer than given means
+    a concurrent transaction stored one of their provider ids first (ON CONFLICT DO NOTHING).
+
+    PostgreSQL: the session counts, the messages and the jobs go in one statement (three
+    data-modifying CTEs, rows bound as arrays): each round trip is also a wait for the
+    event loop, and under load the batch's round trips are what its webhooks wait for.
+    SQLite: one statement per kind of write. Closing and opening sessions, which a batch
+    of ongoing conversations does not do, are statements of their own on both."""
+    if writes.closed:
+        await session.execute(_CLOSE_SESSIONS, {"ids": writes.closed, "now": writes.now})
+    if writes.opened:
+        await session.execute(_INSERT_SESSION, writes.opened)
+    counts = [
         {
             "b_id": append.session_id,
             "b_added": append.added,
@@ -474,26 +482,47 @@ async def append_to_sessions(session: AsyncSession, appends: Sequence[SessionApp
             "b_title": append.title,
             "b_now": append.now,
         }
-        for append in appends
+        for append in writes.counted
     ]
     if dialect_of(session) == "postgresql":
-        await session.execute(
-            _APPEND_POSTGRES, {name: [row[name] for row in rows] for name in rows[0]}
-        )
-    else:
-        await session.execute(_APPEND_SQLITE, rows)
+        params = {
+            **{name: [row[name] for row in counts] for name in _APPEND_COLUMNS},
+            **as_arrays(_messages, writes.messages, _MESSAGE_COLUMNS, "m_"),
+            **job_arrays(writes.jobs, "j_"),
+        }
+        return int((await session.execute(_batch_writes_postgres(), params)).scalar_one())
+    if counts:
+        await session.execute(_APPEND_SQLITE, counts)
+    inserted = 0
+    if writes.messages:
+        inserted = len((await session.execute(_INSERT_ONCE_SQLITE, writes.messages)).all())
+    if writes.jobs:
+        await session.execute(_INSERT_JOBS_SQLITE, writes.jobs)
+    return inserted
+
+
+@functools.cache
+def _batch_writes_postgres() -> Select[Any]:
+    """WITH counted AS (UPDATE sessions ...), queued AS (INSERT INTO jobs ...), stored AS
+    (INSERT INTO messages ... ON CONFLICT DO NOTHING RETURNING id) SELECT count(*) FROM
+    stored. Built on first use (jobs.tenant_id takes its type from tenants.id)."""
+    counted = _APPEND_POSTGRES.cte("counted")
+    queued = insert_jobs_postgres("j_").cte("queued")
+    stored = (
+        postgresql.insert(_messages)
+        .from_select(_MESSAGE_COLUMNS, unnest_rows(_messages, _MESSAGE_COLUMNS, "m_"))
+        .on_conflict_do_nothing(index_elements=["provider_message_id"])
+        .returning(_messages.c.id)
+        .cte("stored")
+    )
+    return select(func.count()).select_from(stored).add_cte(counted, queued)
 
 
 async def insert_messages_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING for complete message rows (as
-    `message_row` makes them). Returns how many were inserted: fewer than given means a
-    concurrent transaction stored one of these provider ids first."""
-    if not rows:
-        return 0
-    if dialect_of(session) == "postgresql":
-        params = as_arrays(_messages, rows, _MESSAGE_COLUMNS)
-        return len((await session.execute(_INSERT_ONCE_POSTGRES, params)).all())
-    return len((await session.execute(_INSERT_ONCE_SQLITE, list(rows))).all())
+    `message_row` makes them); how many were inserted."""
+    writes = BatchWrites([], [], [], list(rows), [], utcnow())
+    return await write_inbound_batch(session, writes)
 
 
 def message_row(tenant_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
@@ -510,6 +539,7 @@ _CLOSE_SESSIONS = (
     .where(_sessions.c.id.in_(bindparam("ids", expanding=True)))
     .values(status=SessionStatus.closed, updated_at=bindparam("now"))
 )
+_INSERT_JOBS_SQLITE = insert(cast(Table, Job.__table__))
 
 
 def _append(source: Any, id_column: Any) -> Any:
@@ -604,12 +634,6 @@ _NULLABLE_MESSAGE_COLUMNS = (
 _MESSAGE_COLUMNS = tuple(column.name for column in _messages.c)
 _INSERT_ONCE_SQLITE = (
     sqlite.insert(_messages)
-    .on_conflict_do_nothing(index_elements=["provider_message_id"])
-    .returning(_messages.c.id)
-)
-_INSERT_ONCE_POSTGRES = (
-    postgresql.insert(_messages)
-    .from_select(_MESSAGE_COLUMNS, unnest_rows(_messages, _MESSAGE_COLUMNS))
     .on_conflict_do_nothing(index_elements=["provider_message_id"])
     .returning(_messages.c.id)
 )
