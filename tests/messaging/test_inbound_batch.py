@@ -278,3 +278,20 @@ async def test_a_batch_that_loses_a_race_is_stored_again_message_by_message(
     outcomes = await asyncio.gather(intake.receive(first), intake.receive(other))
     assert [outcome.duplicate for outcome in outcomes] == [True, False]
     assert await _counts(dbs[0], tenant_id) == (2, 2, 2, 2)
+
+
+async def test_one_batch_files_each_message_under_its_own_company(
+    session: AsyncSession, settings: Settings, factory: Factory
+) -> None:
+    first, second = "+15555550204", "+15555550205"
+    companies = {first: await _company(factory, first), second: await _company(factory, second)}
+    prefix = f"SM{uuid.uuid4().hex[:20]}"
+    batch = [
+        _message(to, NEW, f"hello {to}", f"{prefix}{n}") for n, to in enumerate([first, second])
+    ]
+    outcomes = await store_inbound(session, settings, batch, InboundRoutes())
+    assert all(isinstance(outcome, InboundOutcome) for outcome in outcomes)
+    for to, tenant in companies.items():
+        state = await _state(session, tenant.id)
+        assert state["phones"] == [NEW]  # a card in each company for the same number
+        assert [m[2] for m in state["threads"][f"sms:{NEW}:open"]["messages"]] == [f"hello {to}"]
