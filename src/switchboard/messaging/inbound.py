@@ -6,11 +6,12 @@ Webhooks arrive together (a customer's burst, many customers at once), and a mes
 small row: alone, its transaction costs more than its writes. So the webhooks that arrive
 while one transaction runs are stored together in the next (`InboundIntake`, a group
 commit), and `store_inbound` stores any number of messages with a fixed number of
-statements: the counterparts' locks (PostgreSQL), one read of every fact they need, then
-one statement per kind of write (new contacts, sessions closed, sessions opened, sessions
-counted, messages, jobs). The rules run in Python on what that read returned, message by
-message in arrival order, so a batch ends exactly as its messages stored one by one would.
-A quiet server stores each message alone, in the same five statements as ever."""
+statements: the counterparts' locks (PostgreSQL), one read of every fact they need, the
+new contacts and sessions when there are any, then the writes (`write_inbound_batch`: one
+statement on PostgreSQL, one per kind on SQLite). The rules run in Python on what that
+read returned, message by message in arrival order, so a batch ends exactly as its
+messages stored one by one would. A quiet server stores each message alone: a message in
+an ongoing conversation is three statements on PostgreSQL, four on SQLite."""
 
 from __future__ import annotations
 
