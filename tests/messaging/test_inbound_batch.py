@@ -295,3 +295,33 @@ async def test_one_batch_files_each_message_under_its_own_company(
         state = await _state(session, tenant.id)
         assert state["phones"] == [NEW]  # a card in each company for the same number
         assert [m[2] for m in state["threads"][f"sms:{NEW}:open"]["messages"]] == [f"hello {to}"]
+
+
+async def test_two_processes_appending_to_the_same_conversations_count_every_message(
+    two_processes: tuple[list[Database], str, uuid.UUID],
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both processes' batches append to the same sessions, in opposite orders: every
+    message is counted in its session, and no batch fails (a deadlock would fail one)."""
+    dbs, number, tenant_id = two_processes
+    intakes = [InboundIntake(db, settings) for db in dbs]
+    senders = [f"+1312555{n:04d}" for n in range(4100, 4108)]
+    for sender in senders:  # each conversation is ongoing before the race
+        await intakes[0].receive(_message(number, sender, "hi", f"SM{uuid.uuid4().hex}"))
+    caplog.set_level("WARNING", logger="switchboard.kit.groupcommit")
+    bursts = [
+        [
+            _message(number, sender, f"more {n}", f"SM{uuid.uuid4().hex}")
+            for n in range(4)
+            for sender in (senders if side == 0 else senders[::-1])
+        ]
+        for side in range(2)
+    ]
+    results = await asyncio.gather(
+        *(intakes[side].receive(delivery) for side in range(2) for delivery in bursts[side])
+    )
+    assert not any(outcome.duplicate for outcome in results)
+    total = len(senders) * (1 + 2 * 4)
+    assert await _counts(dbs[0], tenant_id) == (total, total, len(senders), len(senders))
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
