@@ -3,9 +3,11 @@
 A webhook that stores one small row spends most of its time on the transaction around it
 (BEGIN, the round trips, COMMIT), not on the row. `GroupCommit` queues each submitted item
 and stores, in one transaction, every item that arrived while the previous transaction was
-running. Nothing waits on purpose: an item that finds nothing running is stored at once,
-alone, so a quiet server answers as fast as before, and a busy one amortises each
-transaction over as many items as are waiting (up to `max_batch`).
+running. An item that finds nothing running is stored at once, alone, so a quiet server
+answers as fast as before, and a busy one amortises each transaction over as many items as
+are waiting (up to `max_batch`). The only deliberate wait is `linger`: after a batch of n,
+the next waits that long at most for n items, since items that arrive together reach the
+server a little apart.
 
 Each submitter gets its own result only after the batch's transaction has committed and its
 events are published, exactly as if it had run its own transaction. The store function
