@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,15 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
 from switchboard.crm.models import ContactCard, ContactPhone
+from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job
 from switchboard.messaging import inbound
 from switchboard.messaging.inbound import Delivery, InboundIntake, InboundOutcome, store_inbound
-from switchboard.messaging.models import Channel, Message, MessagingSession, OptOut, SessionStatus
+from switchboard.messaging.models import (
+    Channel,
+    Direction,
+    Message,
+    MessagingSession,
+    OptOut,
+    SessionStatus,
+)
 from switchboard.messaging.repository import InboundFacts
 from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import AUTO_REPLY_JOB, UnknownDestination
+from switchboard.messaging.service import AUTO_REPLY_JOB, UnknownDestination, touch_session
 from switchboard.tasks.models import Task
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Tenant
 from tests.factories import Factory
@@ -325,3 +334,32 @@ async def test_two_processes_appending_to_the_same_conversations_count_every_mes
     total = len(senders) * (1 + 2 * 4)
     assert await _counts(dbs[0], tenant_id) == (total, total, len(senders), len(senders))
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
+async def test_a_staff_message_and_an_inbound_batch_both_count_in_the_session(
+    two_processes: tuple[list[Database], str, uuid.UUID], settings: Settings, backend: str
+) -> None:
+    """A staff send loads the session, an inbound batch counts a message in it and commits,
+    then the staff send counts its own: both count. (SQLite runs one transaction at a time,
+    so it cannot interleave them.)"""
+    if backend == "sqlite":
+        pytest.skip("SQLite transactions cannot interleave")
+    dbs, number, tenant_id = two_processes
+    intake = InboundIntake(dbs[0], settings)
+    sender = "+13125554200"
+    await intake.receive(_message(number, sender, "hi", f"SM{uuid.uuid4().hex}"))
+    async with dbs[1].transaction() as session:
+        conversation = (
+            await session.execute(
+                select(MessagingSession).where(MessagingSession.tenant_id == tenant_id)
+            )
+        ).scalar_one()
+        assert conversation.message_count == 1
+        await intake.receive(_message(number, sender, "again", f"SM{uuid.uuid4().hex}"))
+        staff_message = SimpleNamespace(body="On our way", media=[], direction=Direction.outbound)
+        await touch_session(session, conversation, staff_message, utcnow())  # type: ignore[arg-type]
+    async with dbs[0].transaction() as session:
+        counted = await session.scalar(
+            select(MessagingSession.message_count).where(MessagingSession.tenant_id == tenant_id)
+        )
+    assert counted == 3

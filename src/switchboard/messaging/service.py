@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
@@ -251,10 +252,21 @@ async def session_for_inbound(
     return conversation, True
 
 
-def touch_session(
-    conversation: MessagingSession, message: Message | MessageRead, now: datetime
+async def touch_session(
+    session: AsyncSession,
+    conversation: MessagingSession,
+    message: Message | MessageRead,
+    now: datetime,
 ) -> None:
-    conversation.message_count = (conversation.message_count or 0) + 1
+    """Count `message` in its session. A stored session's count is incremented in SQL, not
+    set from the value loaded here: an inbound batch may be counting in the same session
+    at the same moment (messaging/inbound.py), and one of the two counts would be lost."""
+    if inspect(conversation).persistent:
+        conversation.message_count = MessagingSession.message_count + 1
+        await session.flush()
+        await session.refresh(conversation, ["message_count"])
+    else:
+        conversation.message_count = (conversation.message_count or 0) + 1
     conversation.last_message_at = now
     conversation.last_message_preview = preview_of(message.body, message.media)
     if message.direction == Direction.inbound:
@@ -468,7 +480,7 @@ async def _queue(
         in_reply_to_id=in_reply_to_id,
     )
     session.add(message)
-    touch_session(conversation, message, now)
+    await touch_session(session, conversation, message, now)
     await session.flush()
     enqueue(
         session,

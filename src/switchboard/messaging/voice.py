@@ -275,7 +275,7 @@ async def record_voicemail(
         if row is None:
             raise DuplicateDelivery(f"voicemail:{call_sid}")
         message = MessageRead.model_validate(row)
-        touch_session(conversation, message, now)
+        await touch_session(session, conversation, message, now)
         announce_message(session, message, "message.created", tenant.id)
         kind = "session.created" if created else "session.updated"
         announce_session(session, conversation, kind, tenant.id)
