@@ -1,4 +1,4 @@
-"""`enqueue_now` writes the same job row `enqueue` does, and its job runs once committed."""
+"""`enqueue_many` writes the same job row `enqueue` does, and its job runs once committed."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.kit.db import Database
-from switchboard.kit.jobs import Job, JobStatus, Worker, enqueue, enqueue_now, job_handler
+from switchboard.kit.jobs import Job, JobStatus, NewJob, Worker, enqueue, enqueue_many, job_handler
 from tests.factories import Factory
 
-KIND = "tests.enqueue_now"
+KIND = "tests.enqueue_many"
 ran: list[dict[str, object]] = []
 
 
@@ -20,12 +20,14 @@ async def _record(session: AsyncSession, job: Job) -> None:
     ran.append(job.payload)
 
 
-async def test_enqueue_now_matches_enqueue_and_runs(
+async def test_enqueue_many_matches_enqueue_and_runs(
     db: Database, session: AsyncSession, factory: Factory, frozen_clock: object
 ) -> None:
     tenant = await factory.tenant()
     async with db.transaction() as tx:
-        direct = await enqueue_now(tx, KIND, {"n": 1}, tenant_id=tenant.id, max_attempts=3)
+        [direct] = await enqueue_many(
+            tx, [NewJob(KIND, {"n": 1}, tenant_id=tenant.id, max_attempts=3)]
+        )
         flushed = enqueue(tx, KIND, {"n": 2}, tenant_id=tenant.id, max_attempts=3)
     rows = {
         job.id: job

@@ -30,14 +30,14 @@ def test_every_enqueued_kind_has_a_handler() -> None:
     for path in SRC.rglob("*.py"):
         tree = ast.parse(path.read_text())
         constants.update(_constant_strings(tree))
-        calls += [
-            node.args[1]
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", None))
-            in ("enqueue", "enqueue_now")
-            and len(node.args) >= 2
-        ]
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name == "enqueue" and len(node.args) >= 2:  # enqueue(session, kind, ...)
+                calls.append(node.args[1])
+            elif name == "NewJob" and node.args:  # NewJob(kind, ...), for enqueue_many
+                calls.append(node.args[0])
     kinds = set()
     for arg in calls:
         if isinstance(arg, ast.Constant):

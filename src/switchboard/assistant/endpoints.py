@@ -44,7 +44,7 @@ from switchboard.assistant.service import (
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, CurrentUser, CurrentUserDetached, Session, get_db
-from switchboard.kit.pagination import Page, PageParams, page_params, to_page
+from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter
 
 router = APIRouter(prefix="/api/chat", tags=["assistant"])
@@ -113,7 +113,7 @@ async def create_conversation(
 
 @router.get("/conversations", response_model=Page[ConversationRead])
 async def list_conversations(
-    user: CurrentUser, session: Session, paging: Annotated[PageParams, Depends(page_params)]
+    user: CurrentUser, session: Session, paging: Paging
 ) -> Page[ConversationRead]:
     return to_page(ConversationRead, *await ConversationService(session, user).list_page(paging))
 

@@ -50,7 +50,7 @@ from switchboard.crm.service import AppointmentFilters, AppointmentService
 from switchboard.dashboards.digest import build_digest
 from switchboard.dashboards.timeframe import named_span
 from switchboard.kit.clock import utcnow
-from switchboard.kit.db import Database
+from switchboard.kit.db import Database, dialect_of
 from switchboard.kit.errors import InvalidField
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.ratelimit import RateLimiter
@@ -222,7 +222,7 @@ class ConversationService:
         return seq
 
     async def search(self, text: str, limit: int) -> list[tuple[ChatMessage, str]]:
-        dialect = self.session.get_bind().dialect.name
+        dialect = dialect_of(self.session)
         return await self.messages.search(self.user.id, text, dialect, limit)
 
     async def export(self, ident: uuid.UUID) -> tuple[Conversation, list[ChatMessage]]:

@@ -40,10 +40,9 @@ from switchboard.crm.service import (
     ShiftFilters,
 )
 from switchboard.kit.deps import CurrentUser, Session
-from switchboard.kit.pagination import Page, PageParams, page_params, to_page
+from switchboard.kit.pagination import Page, Paging, to_page
 
 router = APIRouter(prefix="/api")
-Paging = Annotated[PageParams, Depends(page_params)]
 
 # --- contacts ---
 

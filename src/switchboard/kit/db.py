@@ -95,7 +95,7 @@ class Database:
         self.bus = bus
         # Whether two transactions can run at once: not on one bound connection (tests), and
         # not on SQLite, whose transactions take the write lock at BEGIN.
-        self.parallel_transactions = bind is None and engine.dialect.name != "sqlite"
+        self.parallel_transactions = bind is None and self.dialect != "sqlite"
         if bind is None:
             self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         else:
@@ -135,6 +135,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """ "postgresql" or "sqlite": the database a session talks to."""
+    return session.get_bind().dialect.name
 
 
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:

@@ -102,13 +102,13 @@ def enqueue(
         max_attempts=max_attempts,
     )
     session.add(job)
-    after_commit(session, _wake_workers)
+    wake_workers_after_commit(session)
     return job
 
 
 @dataclass(frozen=True)
 class NewJob:
-    """A job for `enqueue_many`."""
+    """A job for `enqueue_many` (several at once, as Core statements)."""
 
     kind: str
     payload: dict[str, Any]
@@ -117,25 +117,10 @@ class NewJob:
     max_attempts: int = 5
 
 
-async def enqueue_now(
-    session: AsyncSession,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    tenant_id: uuid.UUID | None = None,
-    run_after: datetime | None = None,
-    max_attempts: int = 5,
-) -> uuid.UUID:
-    """`enqueue` as one Core INSERT sent at once, with no ORM object to track and flush:
-    for hot paths that write nothing else through the ORM. Returns the job's id."""
-    job = NewJob(kind, payload, tenant_id, run_after, max_attempts)
-    [job_id] = await enqueue_many(session, [job])
-    return job_id
-
-
 async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> list[uuid.UUID]:
-    """Several jobs as one Core INSERT (a batch's jobs); workers in this process wake once
-    the transaction commits. Returns the jobs' ids, in order."""
+    """`enqueue` for several jobs as one Core INSERT, with no ORM objects to track and flush
+    (a batch's jobs); workers in this process wake once the transaction commits. Returns
+    the jobs' ids, in order."""
     if not jobs:
         return []
     rows = job_rows(jobs)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -48,6 +48,9 @@ async def page_params(  # async: FastAPI would run a plain def in a worker threa
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 def _encode_value(value: Any) -> Any:

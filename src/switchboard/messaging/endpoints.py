@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from switchboard.kit.deps import CurrentUser, Session
-from switchboard.kit.pagination import Page, PageParams, page_params, to_page
+from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.messaging import jobs as _jobs  # noqa: F401  (registers the send handlers)
 from switchboard.messaging import service
 from switchboard.messaging.schemas import (
@@ -20,7 +20,6 @@ from switchboard.messaging.schemas import (
 from switchboard.messaging.service import InboxService, SessionFilters
 
 router = APIRouter(prefix="/api", tags=["inbox"])
-Paging = Annotated[PageParams, Depends(page_params)]
 
 MESSAGE_PAGES = (
     "Pages walk back in time: the first page holds the newest messages and `next_cursor` "

@@ -28,7 +28,7 @@ from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.groupcommit import GroupCommit
-from switchboard.kit.jobs import NewJob, job_rows, wake_workers_after_commit
+from switchboard.kit.jobs import NewJob
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -481,13 +481,11 @@ class _Batch:
             opened=self.opened,
             counted=counted,
             messages=self.messages,
-            jobs=job_rows(self.jobs),
+            jobs=self.jobs,
             now=self.last_tick or utcnow(),
         )
         if await write_inbound_batch(self.session, writes) < len(self.messages):
             raise DuplicateDelivery("a message of this batch was stored meanwhile")
-        if self.jobs:
-            wake_workers_after_commit(self.session)
 
 
 async def _ask_staff_to_reply(

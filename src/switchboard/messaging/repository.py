@@ -40,7 +40,15 @@ from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
 from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
 from switchboard.kit.clock import utcnow
-from switchboard.kit.jobs import Job, insert_jobs_postgres, job_arrays
+from switchboard.kit.db import dialect_of
+from switchboard.kit.jobs import (
+    NewJob,
+    enqueue_many,
+    insert_jobs_postgres,
+    job_arrays,
+    job_rows,
+    wake_workers_after_commit,
+)
 from switchboard.kit.repository import Repository
 from switchboard.messaging.models import (
     Channel,
@@ -52,10 +60,6 @@ from switchboard.messaging.models import (
 )
 from switchboard.tasks.models import Task, TaskSource
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
-
-
-def dialect_of(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 async def lock_counterpart(session: AsyncSession, tenant_id: uuid.UUID, address: str) -> None:
@@ -455,7 +459,7 @@ class BatchWrites:
     opened: list[SessionRow]  # new sessions, already counting their messages
     counted: list[SessionAppend]  # stored sessions that received messages
     messages: list[dict[str, Any]]  # as `message_row` makes them
-    jobs: list[dict[str, Any]]  # as `kit.jobs.job_rows` makes them
+    jobs: list[NewJob]
     now: datetime
 
 
@@ -488,16 +492,17 @@ async def write_inbound_batch(session: AsyncSession, writes: BatchWrites) -> int
         params = {
             **{name: [row[name] for row in counts] for name in _APPEND_COLUMNS},
             **as_arrays(_messages, writes.messages, _MESSAGE_COLUMNS, "m_"),
-            **job_arrays(writes.jobs, "j_"),
+            **job_arrays(job_rows(writes.jobs), "j_"),
         }
+        if writes.jobs:
+            wake_workers_after_commit(session)
         return int((await session.execute(_batch_writes_postgres(), params)).scalar_one())
     if counts:
         await session.execute(_APPEND_SQLITE, counts)
     inserted = 0
     if writes.messages:
         inserted = len((await session.execute(_INSERT_ONCE_SQLITE, writes.messages)).all())
-    if writes.jobs:
-        await session.execute(_INSERT_JOBS_SQLITE, writes.jobs)
+    await enqueue_many(session, writes.jobs)
     return inserted
 
 
@@ -539,7 +544,6 @@ _CLOSE_SESSIONS = (
     .where(_sessions.c.id.in_(bindparam("ids", expanding=True)))
     .values(status=SessionStatus.closed, updated_at=bindparam("now"))
 )
-_INSERT_JOBS_SQLITE = insert(cast(Table, Job.__table__))
 
 
 def _append(source: Any, id_column: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from switchboard.kit.deps import CurrentUser, Session
-from switchboard.kit.pagination import Page, PageParams, page_params, to_page
+from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 async def list_tasks(
     user: CurrentUser,
     session: Session,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
     filters: Annotated[TaskFilters, Depends()],
 ) -> Page[TaskRead]:
     return to_page(TaskRead, *await TaskService(session, user).list_page(filters, paging))

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from switchboard.kit.deps import CurrentUser, Session
-from switchboard.kit.pagination import Page, PageParams, page_params
+from switchboard.kit.pagination import Page, Paging
 from switchboard.timeline.service import TimelineItem, contact_timeline
 
 router = APIRouter(prefix="/api", tags=["contacts"])
@@ -17,7 +16,7 @@ async def get_contact_timeline(
     contact_id: uuid.UUID,
     user: CurrentUser,
     session: Session,
-    paging: Annotated[PageParams, Depends(page_params)],
+    paging: Paging,
 ) -> Page[TimelineItem]:
     items, next_cursor = await contact_timeline(session, user, contact_id, paging)
     return Page[TimelineItem](items=items, next_cursor=next_cursor)
