@@ -4,7 +4,7 @@ twilio's own RequestValidator, and a recorder for the events a transaction publi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +110,9 @@ class EventRecorder:
 
     async def publish(self, event: Event) -> None:
         self.events.append(event)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [event.data for event in self.events if event.type == kind]

@@ -62,13 +62,13 @@ from switchboard.messaging.service import (
     clean_text,
     clear_opt_out,
     contact_label,
+    continues,
     help_text,
     keyword_of,
     new_contact,
     person_number,
     preview_of,
     record_opt_out,
-    session_gap,
 )
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
@@ -103,8 +103,11 @@ class Delivery:
 @dataclass
 class InboundOutcome:
     message: MessageRead | None  # None: a redelivery, already stored
-    duplicate: bool = False
     reply: str | None = None  # text to answer in the webhook response (HELP)
+
+    @property
+    def duplicate(self) -> bool:
+        return self.message is None
 
 
 class InboundIntake:
@@ -272,7 +275,7 @@ class _Batch:
         inbound, tenant_id = item.message, item.tenant_id
         sid = inbound.provider_message_id
         if facts.duplicate or sid in self.stored_ids:
-            return InboundOutcome(message=None, duplicate=True)
+            return InboundOutcome(message=None)
         self.stored_ids.add(sid)
         now = self.tick()
         body = clean_text(inbound.body)[:MAX_BODY]
@@ -314,7 +317,7 @@ class _Batch:
         return outcome
 
     async def _contact(self, item: _Routed, facts: InboundFacts) -> uuid.UUID:
-        """The sender's contact card; a new one (flushed now, for the rows that point at it)
+        """The sender's contact card; a new one (flushed with the batch's writes)
         for a number nobody has, made once however many of its messages the batch holds."""
         key = (item.tenant_id, item.number)
         if key not in self.contacts:
@@ -325,7 +328,6 @@ class _Batch:
                 self.contacts[key] = new_contact(
                     self.session, item.tenant_id, item.number, item.message.profile_name, source
                 )
-                await self.session.flush()
         return self.contacts[key]
 
     def _thread(self, item: _Routed, facts: InboundFacts) -> _Thread:
@@ -340,11 +342,8 @@ class _Batch:
         """Continue the counterpart's session if it is open and they spoke less than the
         tenant's gap ago; otherwise close it and open a new one. Returns whether it opened."""
         latest = thread.row
-        gap = session_gap(thread.tenant, self.settings)
-        if (
-            latest is not None
-            and latest["status"] == SessionStatus.open
-            and now - latest["last_message_at"] < gap
+        if latest is not None and continues(
+            latest["status"], latest["last_message_at"], thread.tenant, self.settings, now
         ):
             return False
         if latest is not None and latest["status"] == SessionStatus.open:
@@ -422,7 +421,8 @@ class _Batch:
             self.opted_out[opt_out_key] = True
             return None
         if keyword == Keyword.opt_in:
-            await clear_opt_out(self.session, tenant_id, number, message.channel)
+            if self.opted_out[opt_out_key]:  # "YES" is mostly just a yes
+                await clear_opt_out(self.session, tenant_id, number, message.channel)
             self.opted_out[opt_out_key] = False
             return None
         reply = help_text(thread.tenant)
@@ -472,10 +472,10 @@ class _Batch:
                 last_inbound_at=row["last_inbound_at"],
                 preview=row["last_message_preview"],
                 title=row["title"],
-                now=row["updated_at"],
             )
             for row, added in self.counted.values()
         ]
+        await self.session.flush()  # new contact cards first: sessions and messages point at them
         writes = BatchWrites(
             closed=self.closed,
             opened=self.opened,

@@ -166,14 +166,7 @@ def _facts_statement(size: int, postgres: bool) -> Select[Any]:
     parameters, built and compiled once per batch size."""
     wanted: Any
     if postgres:
-        wanted = (
-            func.unnest(
-                bindparam("idx", type_=postgresql.ARRAY(Integer)),
-                *(bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _WANTED),
-            )
-            .table_valued("idx", *(name for name, _kind in _WANTED))
-            .render_derived(name="wanted")
-        )
+        wanted = unnest("wanted", [("idx", Integer()), *_WANTED])
     else:
         rows = [
             select(
@@ -326,19 +319,16 @@ async def route_inbound(
     return InboundRoute(account_id=row[0], tenant_id=row[1]) if row else None
 
 
-async def route_voice(
-    session: AsyncSession, to_address: str
-) -> tuple[ChannelAccount, Tenant] | None:
+async def route_voice(session: AsyncSession, to_address: str) -> Tenant | None:
     """A voice webhook's tenant: the number called, a voice account preferred over SMS."""
     stmt = (
-        select(ChannelAccount, Tenant)
-        .join(Tenant, Tenant.id == ChannelAccount.tenant_id)
+        select(Tenant)
+        .join(ChannelAccount, Tenant.id == ChannelAccount.tenant_id)
         .where(ChannelAccount.provider == "twilio", ChannelAccount.address == to_address)
         .order_by((ChannelAccount.kind == ChannelKind.voice).desc(), ChannelAccount.created_at)
         .limit(1)
     )
-    row = (await session.execute(stmt)).first()
-    return (row[0], row[1]) if row else None
+    return (await session.execute(stmt)).scalars().first()
 
 
 async def message_by_provider_id(session: AsyncSession, provider_message_id: str) -> Message | None:
@@ -448,7 +438,6 @@ class SessionAppend:
     last_inbound_at: datetime | None
     preview: str
     title: str | None  # used only when the session has none yet
-    now: datetime
 
 
 @dataclass
@@ -484,7 +473,6 @@ async def write_inbound_batch(session: AsyncSession, writes: BatchWrites) -> int
             "b_last_inbound_at": append.last_inbound_at,
             "b_preview": append.preview,
             "b_title": append.title,
-            "b_now": append.now,
         }
         for append in writes.counted
     ]
@@ -547,7 +535,9 @@ _CLOSE_SESSIONS = (
 
 
 def _append(source: Any, id_column: Any) -> Any:
-    """UPDATE messaging_sessions from one row of `source` per session (see append_to_sessions)."""
+    """UPDATE messaging_sessions from one row of `source` per session: the count is
+    incremented in SQL (a staff message may be counting too), the rest is the batch's last
+    word (see write_inbound_batch)."""
     return (
         update(_sessions)
         .where(_sessions.c.id == id_column)
@@ -560,7 +550,7 @@ def _append(source: Any, id_column: Any) -> Any:
                 (func.coalesce(_sessions.c.title, "") == "", source["b_title"]),
                 else_=_sessions.c.title,
             ),
-            updated_at=source["b_now"],
+            updated_at=source["b_last_message_at"],
         )
     )
 
@@ -572,7 +562,6 @@ _APPEND_COLUMNS: dict[str, Any] = {
     "b_last_inbound_at": _sessions.c.last_inbound_at.type,
     "b_preview": String(),
     "b_title": String(),
-    "b_now": _sessions.c.updated_at.type,
 }
 _APPEND_FROM = unnest("appended", list(_APPEND_COLUMNS.items()))
 _APPEND_POSTGRES = _append(_APPEND_FROM.c, _APPEND_FROM.c.b_id)
@@ -604,10 +593,6 @@ class MessageRepository(Repository[Message]):
         row = message_row(self.tenant_id, values)
         return row if await insert_messages_once(self.session, [row]) else None
 
-    async def provider_id_taken(self, provider_message_id: str) -> bool:
-        stmt = select(exists().where(Message.provider_message_id == provider_message_id))
-        return bool((await self.session.execute(stmt)).scalar())
-
     async def newer_inbound_exists(self, message: Message) -> bool:
         """Whether the customer wrote again in the same session after `message`."""
         stmt = select(
@@ -619,10 +604,6 @@ class MessageRepository(Repository[Message]):
             )
         )
         return bool((await self.session.execute(stmt)).scalar())
-
-    async def for_call(self, call_id: uuid.UUID) -> Message | None:
-        stmt = self.select().where(Message.call_id == call_id).limit(1)
-        return (await self.session.execute(stmt)).scalars().first()
 
 
 _NULLABLE_MESSAGE_COLUMNS = (

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
@@ -226,15 +225,38 @@ async def session_for_inbound(
     new one (the old one is closed). Returns (session, created)."""
     sessions = SessionRepository(session, tenant.id)
     latest = await sessions.latest_for_counterpart(channel, counterpart)
-    if (
-        latest is not None
-        and latest.status == SessionStatus.open
-        and now - latest.last_message_at < session_gap(tenant, settings)
+    if latest is not None and continues(
+        latest.status, latest.last_message_at, tenant, settings, now
     ):
         return latest, False
     if latest is not None and latest.status == SessionStatus.open:
         latest.status = SessionStatus.closed
-    conversation = sessions.add(
+    opened = _new_session(sessions, contact_id, channel, counterpart, our_address, now, title)
+    return opened, True
+
+
+def continues(
+    status: SessionStatus | str,
+    last_message_at: datetime,
+    tenant: Tenant | InboxTenant,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Whether a message at `now` joins a session: it is open and the counterpart spoke less
+    than the tenant's gap ago."""
+    return status == SessionStatus.open and now - last_message_at < session_gap(tenant, settings)
+
+
+def _new_session(
+    sessions: SessionRepository,
+    contact_id: uuid.UUID,
+    channel: Channel,
+    counterpart: str,
+    our_address: str | None,
+    now: datetime,
+    title: str | None = None,
+) -> MessagingSession:
+    return sessions.add(
         MessagingSession(
             id=uuid.uuid4(),
             contact_id=contact_id,
@@ -249,7 +271,6 @@ async def session_for_inbound(
             title=title,
         )
     )
-    return conversation, True
 
 
 async def touch_session(
@@ -258,21 +279,18 @@ async def touch_session(
     message: Message | MessageRead,
     now: datetime,
 ) -> None:
-    """Count `message` in its session. A stored session's count is incremented in SQL, not
-    set from the value loaded here: an inbound batch may be counting in the same session
+    """Count `message` in its (stored) session, and flush. The count is incremented in SQL,
+    not set from the value loaded here: an inbound batch may be counting in the same session
     at the same moment (messaging/inbound.py), and one of the two counts would be lost."""
-    if inspect(conversation).persistent:
-        conversation.message_count = MessagingSession.message_count + 1
-        await session.flush()
-        await session.refresh(conversation, ["message_count"])
-    else:
-        conversation.message_count = (conversation.message_count or 0) + 1
     conversation.last_message_at = now
     conversation.last_message_preview = preview_of(message.body, message.media)
     if message.direction == Direction.inbound:
         conversation.last_inbound_at = now
     if not conversation.title:
         conversation.title = conversation.last_message_preview[:80] or None
+    conversation.message_count = MessagingSession.message_count + 1
+    await session.flush()
+    await session.refresh(conversation, ["message_count"])
 
 
 # --- inbound -------------------------------------------------------------------------------------
@@ -298,13 +316,19 @@ async def contact_label(session: AsyncSession, tenant_id: uuid.UUID, contact_id:
 # --- opt-out -------------------------------------------------------------------------------------
 
 
+async def find_opt_out(
+    session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel | str
+) -> OptOut | None:
+    """The opt-out of `address` (any form of the number) on `channel`'s group, if any."""
+    return await OptOutRepository(session, tenant_id).find_for(
+        person_number(address), channel_group(channel)
+    )
+
+
 async def is_opted_out(
     session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel | str
 ) -> bool:
-    found = await OptOutRepository(session, tenant_id).find_for(
-        person_number(address), channel_group(channel)
-    )
-    return found is not None
+    return await find_opt_out(session, tenant_id, address, channel) is not None
 
 
 async def record_opt_out(
@@ -316,11 +340,11 @@ async def record_opt_out(
     *,
     source: str,
 ) -> OptOut:
-    opt_outs = OptOutRepository(session, tenant_id)
-    number, group = person_number(address), channel_group(channel)
-    found = await opt_outs.find_for(number, group)
+    found = await find_opt_out(session, tenant_id, address, channel)
     if found is None:
-        found = opt_outs.add(OptOut(address=number, channel_group=group))
+        found = OptOutRepository(session, tenant_id).add(
+            OptOut(address=person_number(address), channel_group=channel_group(channel))
+        )
     found.keyword = keyword[:32]
     found.opted_out_at = utcnow()
     found.source = source
@@ -331,9 +355,7 @@ async def record_opt_out(
 async def clear_opt_out(
     session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel | str
 ) -> None:
-    found = await OptOutRepository(session, tenant_id).find_for(
-        person_number(address), channel_group(channel)
-    )
+    found = await find_opt_out(session, tenant_id, address, channel)
     if found is not None:
         await session.delete(found)
         await session.flush()
@@ -342,9 +364,7 @@ async def clear_opt_out(
 async def _refuse_if_opted_out(
     session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel
 ) -> None:
-    found = await OptOutRepository(session, tenant_id).find_for(
-        person_number(address), channel_group(channel)
-    )
+    found = await find_opt_out(session, tenant_id, address, channel)
     if found is None:
         return
     how = f"replied {found.keyword}" if found.source == "keyword" else "unsubscribed"
@@ -382,22 +402,62 @@ async def queue_outbound(
     number), stores the message `queued` and enqueues `messaging.send` in the caller's
     transaction. Nothing is created when it raises. `take_over` pauses the AI in that session
     for `sender_user_id`, as a staff member's own message does."""
-    message, conversation, created = await _queue(
-        session,
-        tenant=tenant,
-        contact_id=contact_id,
-        body=body,
-        sender=sender,
-        kind=kind,
-        sender_user_id=sender_user_id,
-        in_reply_to_id=in_reply_to_id,
-        session_id=session_id,
-        channel=channel,
-    )
+    body = clean_text(body).strip()
+    if not body or len(body) > MAX_BODY:
+        raise InvalidField("body", f"a message needs 1 to {MAX_BODY} characters")
+    contact = await ContactRepository(session, tenant.id).get(contact_id)
+    sessions = SessionRepository(session, tenant.id)
+    conversation: MessagingSession | None = None
+    if session_id is not None:
+        conversation = await sessions.get(session_id)
+        if conversation.contact_id != contact_id:
+            raise InvalidField("session_id", "that session is with another contact")
+        if conversation.channel not in TEXT_CHANNELS:
+            channel, conversation = Channel.sms, None  # a voicemail is answered by text
+    if conversation is None:
+        channels = (channel,) if channel is not None and channel in TEXT_CHANNELS else TEXT_CHANNELS
+        conversation = await sessions.latest_for_contact(contact_id, channels)
+
+    now = utcnow()
+    created = False
+    if conversation is not None:
+        await _refuse_if_opted_out(
+            session, tenant.id, conversation.counterpart_address, conversation.channel
+        )
+    else:
+        conversation, created = await _outbound_session(session, tenant, contact, channel, now)
+    conversation.status = SessionStatus.open  # writing into a closed session reopens it
     if take_over:
         conversation.ai_paused = True
         conversation.taken_over_by_id = sender_user_id
-        await session.flush()
+
+    message = Message(
+        id=uuid.uuid4(),
+        tenant_id=tenant.id,
+        session_id=conversation.id,
+        contact_id=contact_id,
+        direction=Direction.outbound,
+        sender=sender,
+        sender_user_id=sender_user_id,
+        kind=kind,
+        channel=conversation.channel,
+        from_address=conversation.our_address,
+        to_address=conversation.counterpart_address,
+        body=body,
+        media=[],
+        status=MessageStatus.queued,
+        in_reply_to_id=in_reply_to_id,
+    )
+    session.add(message)
+    await touch_session(session, conversation, message, now)
+    enqueue(
+        session,
+        SEND_JOB,
+        {"tenant_id": str(tenant.id), "message_id": str(message.id)},
+        tenant_id=tenant.id,
+        max_attempts=SEND_ATTEMPTS,
+    )
+    announce_message(session, message, "message.created", message.tenant_id)
     announce_session(
         session, conversation, "session.created" if created else "session.updated", tenant.id
     )
@@ -422,84 +482,16 @@ async def send_staff_message(
     )
 
 
-async def _queue(
-    session: AsyncSession,
-    *,
-    tenant: Tenant,
-    contact_id: uuid.UUID,
-    body: str,
-    sender: Sender,
-    kind: MessageKind,
-    sender_user_id: uuid.UUID | None = None,
-    in_reply_to_id: uuid.UUID | None = None,
-    session_id: uuid.UUID | None = None,
-    channel: Channel | None = None,
-) -> tuple[Message, MessagingSession, bool]:
-    body = clean_text(body).strip()
-    if not body or len(body) > MAX_BODY:
-        raise InvalidField("body", f"a message needs 1 to {MAX_BODY} characters")
-    contact = await ContactRepository(session, tenant.id).get(contact_id)
-    sessions = SessionRepository(session, tenant.id)
-    conversation: MessagingSession | None = None
-    if session_id is not None:
-        conversation = await sessions.get(session_id)
-        if conversation.contact_id != contact_id:
-            raise InvalidField("session_id", "that session is with another contact")
-        if conversation.channel not in TEXT_CHANNELS:
-            channel, conversation = Channel.sms, None  # a voicemail is answered by text
-    if conversation is None:
-        channels = (channel,) if channel is not None and channel in TEXT_CHANNELS else TEXT_CHANNELS
-        conversation = await sessions.latest_for_contact(contact_id, channels)
-
-    now = utcnow()
-    created = False
-    if conversation is not None:
-        await _refuse_if_opted_out(
-            session, tenant.id, conversation.counterpart_address, conversation.channel
-        )
-        conversation.status = SessionStatus.open  # writing into a closed session reopens it
-    else:
-        conversation = await _new_outbound_session(session, tenant, contact, channel, now)
-        created = True
-
-    message = Message(
-        id=uuid.uuid4(),
-        tenant_id=tenant.id,
-        session_id=conversation.id,
-        contact_id=contact_id,
-        direction=Direction.outbound,
-        sender=sender,
-        sender_user_id=sender_user_id,
-        kind=kind,
-        channel=conversation.channel,
-        from_address=conversation.our_address,
-        to_address=conversation.counterpart_address,
-        body=body,
-        media=[],
-        status=MessageStatus.queued,
-        in_reply_to_id=in_reply_to_id,
-    )
-    session.add(message)
-    await touch_session(session, conversation, message, now)
-    await session.flush()
-    enqueue(
-        session,
-        SEND_JOB,
-        {"tenant_id": str(tenant.id), "message_id": str(message.id)},
-        tenant_id=tenant.id,
-        max_attempts=SEND_ATTEMPTS,
-    )
-    announce_message(session, message, "message.created", message.tenant_id)
-    return message, conversation, created
-
-
-async def _new_outbound_session(
+async def _outbound_session(
     session: AsyncSession,
     tenant: Tenant,
     contact: ContactCard,
     channel: Channel | None,
     now: datetime,
-) -> MessagingSession:
+) -> tuple[MessagingSession, bool]:
+    """A session to text a contact who has none on the channel yet: a new one from the
+    tenant's number, or the one the customer opened while we waited for the lock. Returns
+    (session, created)."""
     channel = channel if channel in TEXT_CHANNELS else Channel.sms
     assert channel is not None
     if not contact.phones:
@@ -516,23 +508,11 @@ async def _new_outbound_session(
         channel, counterpart
     )
     if latest is not None:
-        return latest
-    conversation = SessionRepository(session, tenant.id).add(
-        MessagingSession(
-            id=uuid.uuid4(),
-            contact_id=contact.id,
-            channel=channel,
-            counterpart_address=counterpart,
-            our_address=account.address,
-            status=SessionStatus.open,
-            ai_paused=False,
-            message_count=0,
-            first_message_at=now,
-            last_message_at=now,
-        )
-    )
+        return latest, False
+    sessions = SessionRepository(session, tenant.id)
+    opened = _new_session(sessions, contact.id, channel, counterpart, account.address, now)
     await session.flush()
-    return conversation
+    return opened, True
 
 
 # --- the send pipeline (run by the messaging.send job) ------------------------------------------
@@ -550,13 +530,15 @@ async def begin_send(
         return None
     if message.status not in (MessageStatus.queued, MessageStatus.sending):
         return None
-    conversation = await SessionRepository(session, tenant_id).get(message.session_id)
-    to_address = message.to_address or conversation.counterpart_address
+    to_address, from_address = message.to_address, message.from_address
+    if to_address is None:  # a nullable column; queue_outbound always fills it
+        conversation = await SessionRepository(session, tenant_id).get(message.session_id)
+        to_address = conversation.counterpart_address
+        from_address = from_address or conversation.our_address
     if await is_opted_out(session, tenant_id, to_address, message.channel):
         _fail(message, "opted_out", "the recipient opted out after this was queued; not sent")
         announce_message(session, message, "message.updated", message.tenant_id)
         return None
-    from_address = message.from_address or conversation.our_address
     account = await ChannelAccounts(session, tenant_id).by_address(from_address or "")
     if message.status != MessageStatus.sending:
         message.status = MessageStatus.sending

@@ -146,10 +146,9 @@ def missed_call_text(tenant: Tenant) -> str:
 
 async def receive_call(session: AsyncSession, settings: Settings, call: InboundCall) -> CallAnswer:
     """Record the call (once, even if the webhook is retried) and decide how to answer."""
-    routed = await route_voice(session, call.to_number)
-    if routed is None:
+    tenant = await route_voice(session, call.to_number)
+    if tenant is None:
         raise UnknownDestination(f"no channel account for {call.to_number}")
-    tenant = routed[1]
     now = utcnow()
     number = person_number(call.from_number)
     await lock_counterpart(session, tenant.id, number)

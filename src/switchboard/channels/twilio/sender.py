@@ -69,17 +69,17 @@ class HttpxTwilioHttpClient(AsyncHttpClient):
 
 
 # Twilio's words for an outbound message's state; ours move forward only (models.py).
-OUTBOUND_STATUS = {
-    "accepted": "sending",
-    "scheduled": "sending",
-    "queued": "sending",
-    "sending": "sending",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "read",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
+OUTBOUND_STATUS: dict[str, MessageStatus] = {
+    "accepted": MessageStatus.sending,
+    "scheduled": MessageStatus.sending,
+    "queued": MessageStatus.sending,
+    "sending": MessageStatus.sending,
+    "sent": MessageStatus.sent,
+    "delivered": MessageStatus.delivered,
+    "read": MessageStatus.read,
+    "undelivered": MessageStatus.undelivered,
+    "failed": MessageStatus.failed,
+    "canceled": MessageStatus.failed,
 }
 
 
@@ -146,7 +146,7 @@ class TwilioSender:
             raise SendError(
                 f"could not reach Twilio: {exc}", transient=True, maybe_sent=maybe
             ) from exc
-        status = MessageStatus(OUTBOUND_STATUS.get(created.status or "", "sending"))
+        status = OUTBOUND_STATUS.get(created.status or "", MessageStatus.sending)
         if status.is_final:
             raise SendError(
                 created.error_message or f"Twilio reported {created.status}",

@@ -14,8 +14,8 @@ DIAL_TIMEOUT_SECONDS = 20
 _EMPTY = str(MessagingResponse())
 
 
-def twiml(document: str, status_code: int = 200) -> Response:
-    return Response(document, status_code=status_code, media_type=MEDIA_TYPE)
+def twiml(document: str) -> Response:
+    return Response(document, media_type=MEDIA_TYPE)
 
 
 def empty() -> Response:

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator, compare
 from switchboard.channels.twilio.sender import OUTBOUND_STATUS
 from switchboard.config import Settings
 from switchboard.kit.errors import Forbidden, SwitchboardError
-from switchboard.messaging.models import Channel, MessageStatus
+from switchboard.messaging.models import Channel
 from switchboard.messaging.schemas import DeliveryReport, InboundMessage
 from switchboard.messaging.service import WHATSAPP_PREFIX, clean_text
 from switchboard.messaging.voice import InboundCall
@@ -132,10 +132,9 @@ def inbound_message(form: FormData) -> InboundMessage:
 
 def delivery_report(form: FormData, message_id: uuid.UUID | None) -> DeliveryReport:
     raw = (field(form, "MessageStatus") or field(form, "SmsStatus") or "").lower()
-    mapped = OUTBOUND_STATUS.get(raw)
     return DeliveryReport(
         provider_message_id=field(form, "MessageSid") or required(form, "SmsSid"),
-        status=MessageStatus(mapped) if mapped else None,
+        status=OUTBOUND_STATUS.get(raw),
         raw_status=raw or "unknown",
         error_code=field(form, "ErrorCode"),
         error_message=field(form, "ErrorMessage"),
