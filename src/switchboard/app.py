@@ -42,12 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_db = db is None
         if owns_db:
-            app.state.db = Database.from_url(
-                settings.database_url,
-                echo=settings.database_echo,
-                pool_size=settings.database_pool_size,
-                pre_ping=settings.database_pre_ping,
-            )
+            app.state.db = Database.from_settings(settings)
             app.state.db.bus = app.state.bus
         await app.state.bus.start()
         worker_task = None

@@ -34,7 +34,7 @@ def _run(factory: Callable[[Database], Awaitable[T]], settings: Settings | None 
     settings = settings or get_settings()
 
     async def main() -> T:
-        db = Database.from_url(settings.database_url)
+        db = Database.from_settings(settings)
         try:
             return await factory(db)
         finally:

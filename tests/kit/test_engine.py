@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from switchboard.config import Settings
 from switchboard.kit.db import Database, create_engine
 
 
@@ -34,3 +35,17 @@ def test_postgres_pings_pooled_connections_only_when_asked() -> None:
     url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
     assert create_engine(url).pool._pre_ping is False
     assert create_engine(url, pre_ping=True).pool._pre_ping is True
+
+
+def test_the_database_is_built_with_every_database_setting() -> None:
+    settings = Settings(
+        demo=True,
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        database_echo=True,
+        database_pool_size=3,
+        database_pre_ping=True,
+    )
+    engine = Database.from_settings(settings).engine
+    assert engine.echo is True
+    assert engine.pool.size() == 3  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx
 import pytest
@@ -131,3 +131,28 @@ async def test_a_slow_subscriber_is_told_to_resync() -> None:
     assert bus.subscriber_count(tenant_id) == 0
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(subscription), 1)
+
+
+async def test_unsubscribing_ends_an_iteration_waiting_for_events() -> None:
+    bus = LocalBus()
+    subscription = bus.subscribe(uuid.uuid4())
+    waiting = asyncio.ensure_future(anext(subscription))
+    await asyncio.sleep(0)
+    bus.unsubscribe(subscription)
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_transaction_publishes_its_events_in_one_call(db: Database) -> None:
+    published: list[list[Event]] = []
+
+    class Recorder(LocalBus):
+        async def publish_many(self, events: Sequence[Event]) -> None:
+            published.append(list(events))
+
+    db.bus = Recorder()
+    tenant_id = uuid.uuid4()
+    async with db.transaction() as session:
+        emit(session, Event("message.created", tenant_id, {"n": 1}))
+        emit(session, Event("session.updated", tenant_id, {"n": 2}))
+    assert [[event.data["n"] for event in batch] for batch in published] == [[1, 2]]

@@ -3,6 +3,7 @@ events through Redis; a socket held by one hears a change committed through the 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -33,6 +34,22 @@ async def test_an_event_crosses_between_two_buses(redis_url: str) -> None:
         await publisher.publish(Event("session.updated", tenant_id, {"id": "s1"}))
         received = await anext(subscription)
         assert received == Event("session.updated", tenant_id, {"id": "s1"})
+    finally:
+        await publisher.stop()
+        await listener.stop()
+
+
+async def test_publish_many_reaches_another_bus_in_order(redis_url: str) -> None:
+    tenant_id = uuid.uuid4()
+    publisher, listener = RedisBus(redis_url), RedisBus(redis_url)
+    await publisher.start()
+    await listener.start()
+    try:
+        subscription = listener.subscribe(tenant_id)
+        sent = [Event("message.created", tenant_id, {"n": n}) for n in range(5)]
+        await publisher.publish_many(sent)
+        received = [await asyncio.wait_for(anext(subscription), 5) for _ in sent]
+        assert received == sent
     finally:
         await publisher.stop()
         await listener.stop()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from switchboard.config import Settings
 from switchboard.kit.events import EventBus, take_pending
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -88,11 +89,9 @@ class Database:
     """The engine and the session factory the app, the worker and the CLI share, and the
     event bus that a committed transaction's events go to."""
 
-    def __init__(
-        self, engine: AsyncEngine, bind: AsyncConnection | None = None, bus: EventBus | None = None
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, bind: AsyncConnection | None = None) -> None:
         self.engine = engine
-        self.bus = bus
+        self.bus: EventBus | None = None
         # Whether two transactions can run at once: not on one bound connection (tests), and
         # not on SQLite, whose transactions take the write lock at BEGIN.
         self.parallel_transactions = bind is None and self.dialect != "sqlite"
@@ -110,6 +109,16 @@ class Database:
     ) -> Database:
         return cls(create_engine(url, echo=echo, pool_size=pool_size, pre_ping=pre_ping))
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database as configured: how the app, the worker and the CLI all build it."""
+        return cls.from_url(
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            pre_ping=settings.database_pre_ping,
+        )
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -123,15 +132,14 @@ class Database:
                 await session.commit()
             except BaseException:
                 await session.rollback()
-                take_pending(session)
                 raise
             await run_after_commit(session)
             await self.publish_pending(session)
 
     async def publish_pending(self, session: AsyncSession) -> None:
-        for pending in take_pending(session):
-            if self.bus is not None:
-                await self.bus.publish(pending)
+        pending = take_pending(session)
+        if pending and self.bus is not None:
+            await self.bus.publish_many(pending)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

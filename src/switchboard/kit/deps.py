@@ -61,6 +61,16 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+async def authenticate(db: Database, settings: Settings, token: str | None) -> User:
+    """The token's user, read in a short transaction of its own, for callers that must not
+    hold a database connection afterwards (a live socket, an MCP call, an assistant turn).
+    Raises Unauthorized for a missing or bad token."""
+    if not token:
+        raise Unauthorized("missing bearer token")
+    async with db.transaction() as session:
+        return await user_from_token(session, token, settings)
+
+
 async def get_current_user_detached(
     db: Annotated[Database, Depends(get_db)],
     settings: AppSettings,
@@ -69,10 +79,7 @@ async def get_current_user_detached(
     """The current user, read in a transaction of its own that is over before the endpoint
     runs: for endpoints that commit in steps (an assistant turn) and must not hold the
     request's transaction, and SQLite's write lock with it, while a model answers."""
-    if not token:
-        raise Unauthorized("missing bearer token")
-    async with db.transaction() as session:
-        return await user_from_token(session, token, settings)
+    return await authenticate(db, settings, token)
 
 
 CurrentUserDetached = Annotated[User, Depends(get_current_user_detached)]

@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,9 +57,10 @@ class Subscription:
 
     def __init__(self, tenant_id: uuid.UUID, queue_size: int) -> None:
         self.tenant_id = tenant_id
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
+        # None is the end of the stream: it wakes a reader waiting on an empty queue.
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(queue_size)
         self._lagged = False
-        self.closed = False
+        self._closed = False
 
     def offer(self, event: Event) -> None:
         try:
@@ -68,20 +70,34 @@ class Subscription:
                 log.warning("dropping events for a slow subscriber of %s", self.tenant_id)
             self._lagged = True
 
+    def close(self) -> None:
+        """End the iteration, including one waiting for the next event."""
+        self._closed = True
+        # A full queue has no reader waiting, and the next read sees `_closed`.
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Event:
-        if self.closed:
+        if self._closed:
             raise StopAsyncIteration
         if self._lagged and self._queue.empty():
             self._lagged = False
             return Event(RESYNC, self.tenant_id, {"reason": "missed events"})
-        return await self._queue.get()
+        event = await self._queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
 
 
 class EventBus(Protocol):
     async def publish(self, event: Event) -> None: ...
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """Publish `events` in order, at the cost of one publish."""
+        ...
 
     def subscribe(self, tenant_id: uuid.UUID) -> Subscription: ...
 
@@ -108,6 +124,10 @@ class LocalBus:
     async def publish(self, event: Event) -> None:
         self.deliver(event)
 
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self.deliver(event)
+
     def deliver(self, event: Event) -> None:
         for subscription in list(self._subscriptions.get(event.tenant_id, ())):
             subscription.offer(event)
@@ -123,7 +143,7 @@ class LocalBus:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscription.closed = True
+        subscription.close()
         subscribers = self._subscriptions.get(subscription.tenant_id)
         if subscribers is not None:
             subscribers.discard(subscription)
@@ -179,6 +199,20 @@ class RedisBus(LocalBus):
             await self._redis.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
         except (RedisError, OSError) as exc:
             log.warning("could not publish %s to Redis: %s", event.type, exc)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """One round trip for all of `events`, published in order."""
+        from redis.exceptions import RedisError
+
+        if not events:
+            return
+        pipeline = self._redis.pipeline(transaction=False)
+        for event in events:
+            pipeline.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
+        try:
+            await pipeline.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("could not publish %d events to Redis: %s", len(events), exc)
 
     async def _listen(self) -> None:
         from redis.exceptions import RedisError

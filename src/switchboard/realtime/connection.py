@@ -11,10 +11,6 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from switchboard.config import Settings
-from switchboard.kit.db import Database
-from switchboard.kit.deps import user_from_token
-from switchboard.kit.errors import Unauthorized
 from switchboard.kit.events import EventBus, Subscription
 from switchboard.tenancy.models import User
 
@@ -23,18 +19,6 @@ log = logging.getLogger(__name__)
 # 4000-4999 are the application's own close codes; browsers show them to the page, which
 # can then send the user to the login screen instead of retrying.
 CLOSE_UNAUTHORIZED = 4401
-
-
-async def authenticate(db: Database, settings: Settings, token: str | None) -> User | None:
-    """The token's user, or None. The session is closed before the socket starts streaming:
-    an open socket must not hold a database connection for its whole life."""
-    if not token:
-        return None
-    async with db.sessionmaker() as session:
-        try:
-            return await user_from_token(session, token, settings)
-        except Unauthorized:
-            return None
 
 
 async def refuse(websocket: WebSocket) -> None:
