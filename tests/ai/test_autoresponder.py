@@ -445,3 +445,36 @@ async def test_an_unreachable_model_retries_then_hands_off(
         task.description or ""
     )
     assert [j.status for j in await auto_reply_jobs(session)] == [JobStatus.done]
+
+
+class ClosableDownModel(DownModel):
+    """Like the OpenAI model, holds a connection pool the job must close."""
+
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_the_job_closes_its_model_even_when_it_fails(
+    db: Database,
+    session: AsyncSession,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = await scene(factory, session)
+    question = await text_in(session, at, "what time is my appointment?", enqueue_job=False)
+    model = ClosableDownModel("")
+    monkeypatch.setattr(autoresponder, "get_model", lambda _settings: model)
+    payload = {
+        "tenant_id": str(at.tenant.id),
+        "session_id": str(at.conversation.id),
+        "message_id": str(question.id),
+    }
+    enqueue(session, AUTO_REPLY_JOB, payload, tenant_id=at.tenant.id, max_attempts=3)
+    await session.flush()
+    await Worker(db, concurrency=1).drain()
+
+    assert model.closed  # the first attempt raised ModelError for a retry
+    [job] = await auto_reply_jobs(session)
+    assert job.attempts == 1 and job.status != JobStatus.done

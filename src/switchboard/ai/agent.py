@@ -4,8 +4,6 @@ both run through it."""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -21,8 +19,6 @@ from switchboard.ai.model import (
     Usage,
 )
 from switchboard.ai.toolbox import Toolbox, ToolContext, ToolOutcome
-
-log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 4
 ROUND_SEPARATOR = "\n\n"
@@ -151,7 +147,7 @@ async def _agent_loop(
         async with scope() as ctx:
             for call in completion.tool_calls:
                 yield ToolStarted(call)
-                outcome = await _run_tool(toolbox, ctx, call)
+                outcome = await toolbox.run(ctx, call)
                 result.outcomes.append(outcome)
                 yield ToolFinished(outcome)
                 conversation.append(
@@ -172,21 +168,3 @@ async def _ask(
             yield item
     else:
         yield await model.complete(conversation, tools)
-
-
-async def _run_tool(toolbox: Toolbox, ctx: ToolContext, call: ToolCall) -> ToolOutcome:
-    """The toolbox turns expected failures into error outcomes; a bug in a tool does too, so
-    one broken tool costs the model a failed call, not the user the whole answer."""
-    started = time.perf_counter()
-    try:
-        return await toolbox.run(ctx, call)
-    except Exception:
-        log.exception("tool %s failed unexpectedly", call.name)
-        return ToolOutcome(
-            id=call.id,
-            name=call.name,
-            arguments=call.arguments,
-            result={"error": f"the {call.name} tool failed unexpectedly"},
-            status="error",
-            duration_ms=int((time.perf_counter() - started) * 1000),
-        )

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import run_agent
+from switchboard.ai.builtin.customer import FALLBACK_REPLY
 from switchboard.ai.customer_tools import (
-    HANDOFF_TASK_TITLE,
     customer_toolbox,
     format_day,
     format_time,
     format_when,
-    open_task,
+    hand_off,
     upcoming_appointments,
 )
 from switchboard.ai.model import ChatModel, ModelError, ModelMessage
@@ -37,7 +37,6 @@ from switchboard.messaging.models import (
 )
 from switchboard.messaging.repository import MessageRepository, SessionRepository
 from switchboard.messaging.service import AUTO_REPLY_JOB, queue_outbound, should_auto_reply
-from switchboard.tasks.models import TaskPriority
 from switchboard.tenancy.models import Tenant
 from switchboard.tenancy.repository import get_tenant
 
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 20  # messages of the conversation the model reads
 MAX_REPLY_CHARS = 640  # four SMS segments: anything longer is not a text message
-FALLBACK_REPLY = "Thanks for your message! Someone from our team will follow up with you shortly."
 
 
 @dataclass
@@ -61,15 +59,22 @@ class AutoReplyResult:
 @job_handler(AUTO_REPLY_JOB)
 async def run_auto_reply_job(session: AsyncSession, job: Job) -> None:
     settings = get_settings()
-    result = await auto_reply(
-        session,
-        tenant_id=uuid.UUID(str(job.payload["tenant_id"])),
-        session_id=uuid.UUID(str(job.payload["session_id"])),
-        message_id=uuid.UUID(str(job.payload["message_id"])),
-        settings=settings,
-        model=get_model(settings),
-        last_attempt=job.attempts >= job.max_attempts,
-    )
+    model = get_model(settings)
+    try:
+        result = await auto_reply(
+            session,
+            tenant_id=uuid.UUID(str(job.payload["tenant_id"])),
+            session_id=uuid.UUID(str(job.payload["session_id"])),
+            message_id=uuid.UUID(str(job.payload["message_id"])),
+            settings=settings,
+            model=model,
+            last_attempt=job.attempts >= job.max_attempts,
+        )
+    finally:
+        # A model of its own per job: an OpenAI client holds a connection pool to close.
+        close = getattr(model, "aclose", None)
+        if close is not None:
+            await close()
     if result.skipped:
         log.info("auto-reply for message %s skipped: %s", job.payload["message_id"], result.skipped)
 
@@ -109,7 +114,7 @@ async def auto_reply(
         settings=settings,
         user=None,
         contact_id=conversation.contact_id,
-        extras={"session_id": conversation.id, "message_id": trigger.id},
+        extras={"session_id": conversation.id},
     )
     messages = [
         ModelMessage(role="system", content=customer_system_prompt(tenant)),
@@ -212,13 +217,8 @@ def _as_model_message(message: Message) -> ModelMessage:
 
 
 async def _hand_off(ctx: ToolContext, reason: str, trigger: Message) -> None:
-    """The team answers instead: the same task `hand_to_human` opens."""
-    await open_task(
-        ctx,
-        title=HANDOFF_TASK_TITLE,
-        description=f'{reason}\n\nThe customer wrote: "{trigger.body[:500]}"',
-        priority=TaskPriority.high,
-    )
+    """The team answers instead, as if the model had called `hand_to_human`."""
+    await hand_off(ctx, reason, f'The customer wrote: "{trigger.body[:500]}"')
 
 
 def _clip(text: str) -> str:

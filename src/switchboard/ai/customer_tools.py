@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from switchboard.ai.model import ToolSpec
-from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError
-from switchboard.crm.models import Appointment, AppointmentStatus, Lead, LeadStatus
+from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError, tool_schema
+from switchboard.crm.models import Appointment, AppointmentStatus, Lead
 from switchboard.crm.repository import AppointmentRepository, ContactRepository, LeadRepository
+from switchboard.dashboards.aggregates import OPEN_LEAD_STATUSES
 from switchboard.kit.clock import utcnow
 from switchboard.kit.events import Event, emit
 from switchboard.kit.schemas import Schema
@@ -28,6 +29,7 @@ from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSourc
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
+from switchboard.tenancy.models import User
 from switchboard.tenancy.repository import UserRepository
 
 ACTIVE_APPOINTMENT = frozenset({AppointmentStatus.scheduled, AppointmentStatus.confirmed})
@@ -76,13 +78,13 @@ async def upcoming_appointments(ctx: ToolContext, contact_id: uuid.UUID) -> list
 
 
 async def _rep_names(ctx: ToolContext, appointments: list[Appointment]) -> dict[uuid.UUID, str]:
+    # DashboardRepository.users_by_id needs a staff user to scope by; this context has none.
+    rep_ids = {a.rep_id for a in appointments if a.rep_id is not None}
+    if not rep_ids:
+        return {}
     users = UserRepository(ctx.session, ctx.tenant.id)
-    names: dict[uuid.UUID, str] = {}
-    for rep_id in {a.rep_id for a in appointments if a.rep_id is not None}:
-        rep = await users.find(rep_id)
-        if rep is not None:
-            names[rep_id] = rep.name
-    return names
+    reps = await ctx.session.execute(users.select().where(User.id.in_(rep_ids)))
+    return {rep.id: rep.name for rep in reps.scalars()}
 
 
 async def get_upcoming_appointments(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -121,9 +123,7 @@ async def get_contact(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     open_leads = (
         await ctx.session.execute(
             leads.select()
-            .where(
-                Lead.contact_id == contact.id, Lead.status.not_in([LeadStatus.won, LeadStatus.lost])
-            )
+            .where(Lead.contact_id == contact.id, Lead.status.in_(OPEN_LEAD_STATUSES))
             .order_by(Lead.created_at)
         )
     ).scalars()
@@ -210,13 +210,13 @@ class CreateTaskArgs(Schema):
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
     priority: TaskPriority = TaskPriority.medium
-    appointment_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = Field(None, description="one of theirs")
     assigned_role: Literal[AssignedRole.csr, AssignedRole.rep] = AssignedRole.csr
 
 
 class HandToHumanArgs(Schema):
     reason: str = Field("The customer needs a person to answer.", max_length=2000)
-    summary: str | None = Field(None, max_length=5000)
+    summary: str | None = Field(None, max_length=5000, description="what the customer needs")
 
 
 async def create_task(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -234,11 +234,11 @@ async def create_task(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     return _task_result(task, created, ctx.tenant.zone)
 
 
-async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    request = HandToHumanArgs.model_validate(args)
+async def hand_off(ctx: ToolContext, reason: str, details: str | None = None) -> tuple[Task, bool]:
+    """(task, created): the team answers instead. Opens (or reuses) the urgent hand-off task
+    and flags the conversation (`ctx.extras["session_id"]`) on open screens."""
     contact_id = _contact_id(ctx)
-    reason = request.reason
-    description = reason if not request.summary else f"{reason}\n\nCustomer: {request.summary}"
+    description = f"{reason}\n\n{details}" if details else reason
     task, created = await open_task(
         ctx, title=HANDOFF_TASK_TITLE, description=description, priority=TaskPriority.high
     )
@@ -256,10 +256,15 @@ async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any
             },
         ),
     )
+    return task, created
+
+
+async def hand_to_human(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    request = HandToHumanArgs.model_validate(args)
+    details = f"Customer: {request.summary}" if request.summary else None
+    task, created = await hand_off(ctx, request.reason, details)
     return {"handed_off": True, **_task_result(task, created, ctx.tenant.zone)}
 
-
-_PRIORITY = {"type": "string", "enum": [p.value for p in TaskPriority]}
 
 CUSTOMER_TOOLS = [
     Tool(
@@ -287,37 +292,20 @@ CUSTOMER_TOOLS = [
             "Ask the team to follow up: opens a task for a CSR (or the appointment's rep) on "
             "this customer, e.g. to reschedule, cancel, book, or answer a pricing question. "
             "Use high priority for anything about an appointment in the next day.",
-            {
-                "type": "object",
-                "properties": {
-                    "title": {"type": "string", "maxLength": 200},
-                    "description": {"type": "string"},
-                    "priority": _PRIORITY,
-                    "appointment_id": {"type": "string", "description": "one of theirs"},
-                    "assigned_role": {"type": "string", "enum": ["csr", "rep"]},
-                },
-                "required": ["title"],
-                "additionalProperties": False,
-            },
+            tool_schema(CreateTaskArgs),
         ),
         create_task,
+        writes=True,
     ),
     Tool(
         ToolSpec(
             "hand_to_human",
             "Hand the conversation to a person when you cannot answer from the tools: opens "
             "an urgent CSR task and flags the conversation for staff.",
-            {
-                "type": "object",
-                "properties": {
-                    "reason": {"type": "string"},
-                    "summary": {"type": "string", "description": "what the customer needs"},
-                },
-                "required": ["reason"],
-                "additionalProperties": False,
-            },
+            tool_schema(HandToHumanArgs),
         ),
         hand_to_human,
+        writes=True,
     ),
 ]
 

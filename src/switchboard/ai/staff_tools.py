@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.model import ToolSpec
-from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError
+from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError, tool_schema
 from switchboard.crm.models import Appointment, AppointmentStatus, Call, ContactCard, Lead
 from switchboard.crm.service import (
     AppointmentFilters,
@@ -67,6 +67,7 @@ class StaffCall:
     user: User
     zone: ZoneInfo
     now: datetime
+    digest: dict[str, Any] | None = None  # the turn's digest, while still current
 
     def contacts(self) -> ContactService:
         return ContactService(self.session, self.user)
@@ -85,57 +86,20 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def tool_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema the model sees, from the same Pydantic model that validates the call:
-    references inlined, titles dropped, optional fields shown as their plain type."""
-    raw = model.model_json_schema()
-    definitions = raw.pop("$defs", {})
-
-    def clean(node: Any) -> Any:
-        if isinstance(node, list):
-            return [clean(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:
-            target = definitions[node["$ref"].rsplit("/", 1)[-1]]
-            rest = {key: value for key, value in node.items() if key != "$ref"}
-            return clean({**target, **rest})
-        options = node.get("anyOf")
-        if options and {"type": "null"} in options and len(options) == 2:
-            (kept,) = (option for option in options if option != {"type": "null"})
-            rest = {key: value for key, value in node.items() if key != "anyOf"}
-            if rest.get("default", ...) is None:
-                del rest["default"]
-            return clean({**kept, **rest})
-        cleaned: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "title":
-                continue
-            if key == "properties":
-                cleaned[key] = {name: clean(prop) for name, prop in value.items()}
-            else:
-                cleaned[key] = clean(value)
-        return cleaned
-
-    schema = clean(raw)
-    schema.pop("description", None)
-    schema.setdefault("properties", {})
-    schema["additionalProperties"] = False
-    return schema
-
-
 A = TypeVar("A", bound=Args)
 Run = Callable[[StaffCall, A], Awaitable[dict[str, Any]]]
 
 
-def staff_tool(name: str, description: str, args: type[A], run: Run[A]) -> Tool:
+def staff_tool(
+    name: str, description: str, args: type[A], run: Run[A], *, writes: bool = False
+) -> Tool:
     async def handler(ctx: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
         if ctx.user is None:
             raise ToolError("staff tools act for a signed-in staff user")
-        call = StaffCall(ctx.session, ctx.user, ctx.tenant.zone, utcnow())
+        call = StaffCall(ctx.session, ctx.user, ctx.tenant.zone, utcnow(), ctx.digest)
         return await run(call, args.model_validate(arguments))
 
-    return Tool(ToolSpec(name, description, tool_schema(args)), handler)
+    return Tool(ToolSpec(name, description, tool_schema(args)), handler, writes=writes)
 
 
 # --- shared shapes and lookups --------------------------------------------------------------
@@ -701,6 +665,8 @@ class NoArgs(Args):
 
 
 async def get_daily_digest(call: StaffCall, args: NoArgs) -> dict[str, Any]:
+    if call.digest is not None:
+        return call.digest
     return await build_digest(call.session, call.user)
 
 
@@ -791,6 +757,7 @@ _TOOLS = [
         "listing them. Assigned to the user unless someone else or a role queue is named.",
         CreateTaskArgs,
         create_task,
+        writes=True,
     ),
     staff_tool(
         "update_task",
@@ -798,6 +765,7 @@ _TOOLS = [
         "the task by task_id or by words from its title or contact's name.",
         UpdateTaskArgs,
         update_task,
+        writes=True,
     ),
     staff_tool(
         "complete_task",
@@ -805,6 +773,7 @@ _TOOLS = [
         "description fits several open tasks, the call fails listing them.",
         CompleteTaskArgs,
         complete_task,
+        writes=True,
     ),
     staff_tool(
         "search_contacts",
@@ -853,6 +822,7 @@ _TOOLS = [
         "who opted out cannot be texted: the call then fails and says so.",
         SendSmsArgs,
         send_sms,
+        writes=True,
     ),
 ]
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from switchboard.assistant.models import ChatMessageStatus, ChatRole
 from switchboard.kit.schemas import RecordRead, Schema, UpdateSchema
@@ -25,12 +25,7 @@ class ConversationUpdate(UpdateSchema):
     title: str | None = Field(None, min_length=1, max_length=200)
     pinned: bool | None = None
 
-    @field_validator("title", "pinned")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    not_null = frozenset({"title", "pinned"})
 
 
 class ConversationRead(RecordRead):

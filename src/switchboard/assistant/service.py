@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,7 +23,6 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import (
-    MAX_TOOL_ROUNDS,
     AgentDone,
     AgentResult,
     ToolFinished,
@@ -66,8 +65,6 @@ HISTORY_MAX_MESSAGES = 40
 HISTORY_TOKEN_BUDGET = 6_000
 HISTORY_TOOL_RESULT_CHARS = 1_500
 MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column
-
-DigestBuilder = Callable[[AsyncSession, User], Awaitable[dict[str, Any]]]
 
 
 # --- text helpers -------------------------------------------------------------------------
@@ -229,9 +226,9 @@ class ConversationService:
         conversation = await self.get(ident)
         return conversation, await self.messages.all_of(conversation.id)
 
-    async def suggestions(self, digest: DigestBuilder = build_digest) -> list[str]:
+    async def suggestions(self) -> list[str]:
         """Questions worth asking right now, from the user's own digest."""
-        operations = await digest(self.session, self.user)
+        operations = await build_digest(self.session, self.user)
         tomorrow = await self._appointments_tomorrow()
         return suggest_questions(operations, tomorrow)
 
@@ -343,6 +340,7 @@ class _Prepared:
     messages: list[ModelMessage]
     context: dict[str, Any]
     tenant: Tenant
+    digest: dict[str, Any]  # the user's operations, as the system prompt states them
 
 
 @dataclass
@@ -365,16 +363,12 @@ class Assistant:
         toolbox: Toolbox,
         *,
         limiter: RateLimiter | None = None,
-        digest: DigestBuilder = build_digest,
-        max_rounds: int = MAX_TOOL_ROUNDS,
     ) -> None:
         self.db = db
         self.settings = settings
         self.model = model
         self.toolbox = toolbox
         self.limiter = limiter
-        self.digest = digest
-        self.max_rounds = max_rounds
 
     async def start(self, user: User, conversation_id: uuid.UUID, content: str) -> Turn:
         """Count the message against the user's limit and commit it, before any model runs."""
@@ -470,14 +464,8 @@ class Turn:
         try:
             prepared = await self._prepare()
             progress.context = prepared.context
-            scope = self._tool_scope(prepared.tenant)
-            agent = stream_agent(
-                assistant.model,
-                prepared.messages,
-                assistant.toolbox,
-                scope,
-                max_rounds=assistant.max_rounds,
-            )
+            scope = self._tool_scope(prepared.tenant, prepared.digest)
+            agent = stream_agent(assistant.model, prepared.messages, assistant.toolbox, scope)
             async for event in agent:
                 if isinstance(event, TextDelta):
                     progress.shown.append(event.text)
@@ -515,7 +503,7 @@ class Turn:
             recent, _ = await ChatMessageRepository(session, tenant.id).before(
                 self.conversation_id, HISTORY_MAX_MESSAGES
             )
-            operations = jsonable(await self.assistant.digest(session, user))
+            operations = jsonable(await build_digest(session, user))
         history, used_tokens, first_seq = model_history(recent, HISTORY_TOKEN_BUDGET)
         zone = tenant.zone
         now_local = utcnow().astimezone(zone)
@@ -542,19 +530,30 @@ class Turn:
             },
             "system_prompt_tokens": estimate_tokens(prompt),
         }
-        return _Prepared([ModelMessage("system", prompt), *history], context, tenant)
+        return _Prepared([ModelMessage("system", prompt), *history], context, tenant, operations)
 
-    def _tool_scope(self, tenant: Tenant) -> ToolScope:
+    def _tool_scope(self, tenant: Tenant, digest: dict[str, Any]) -> ToolScope:
+        """Rounds of tool calls read the digest `_prepare` built, until a tool writes."""
         assistant, user = self.assistant, self.user
+        current: dict[str, Any] | None = digest
 
         @asynccontextmanager
         async def scope() -> AsyncIterator[ToolContext]:
+            nonlocal current
             # Each round of tool calls commits on its own: what a tool did stays done even
             # if the model fails afterwards, and the reply lists it.
             async with assistant.db.transaction() as session:
-                yield ToolContext(
-                    session=session, tenant=tenant, settings=assistant.settings, user=user
+                ctx = ToolContext(
+                    session=session,
+                    tenant=tenant,
+                    settings=assistant.settings,
+                    user=user,
+                    digest=current,
                 )
+                try:
+                    yield ctx
+                finally:
+                    current = ctx.digest  # dropped if a tool in this round wrote
 
         return scope
 

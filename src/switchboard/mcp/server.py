@@ -30,7 +30,7 @@ from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import Toolbox, ToolContext, ToolOutcome
 from switchboard.config import Settings
 from switchboard.kit.db import Database
-from switchboard.kit.deps import user_from_token
+from switchboard.kit.deps import authenticate
 from switchboard.kit.errors import Unauthorized
 from switchboard.tenancy.models import User
 from switchboard.tenancy.repository import get_tenant, user_by_email
@@ -86,8 +86,8 @@ def build_server(run: ToolRunner, toolbox: Toolbox | None = None) -> Server[Any]
         try:
             outcome = await run(ctx, tools, call)
         except Exception:
-            # The Toolbox turns every expected failure into an error outcome; this is a bug,
-            # and the client still gets a tool result rather than a protocol error.
+            # The Toolbox turns a failing tool into an error outcome; this is a failure around
+            # it (loading the user, committing), and the client still gets a tool result.
             log.exception("MCP tool %s failed unexpectedly", params.name)
             return tool_result({"error": f"{params.name} failed unexpectedly"}, error=True)
         return tool_result(outcome.result, error=outcome.status == "error")
@@ -181,12 +181,9 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["app"]
-        token = _bearer_token(scope)
+        token = _bearer_token(scope) or ""
         try:
-            if token is None:
-                raise Unauthorized("missing bearer token")
-            async with app.state.db.transaction() as session:
-                user = await user_from_token(session, token, app.state.settings)
+            user = await authenticate(app.state.db, app.state.settings, token)
         except Unauthorized as exc:
             await _refusal(exc)(scope, receive, send)
             return
@@ -236,7 +233,7 @@ def mcp_lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
 async def serve_stdio(settings: Settings, email: str) -> None:
     """Serve the staff tools on stdin/stdout as the user with `email` until the client
     closes the pipe. Raises Unauthorized when there is no such active user."""
-    db = Database.from_url(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         async with db.transaction() as session:
             user = await user_by_email(session, email)

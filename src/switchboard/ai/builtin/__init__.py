@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from switchboard.ai.builtin import customer, staff
+from switchboard.ai.builtin.customer import MODEL_NAME
 from switchboard.ai.model import Completion, ModelMessage, StreamItem, TextDelta, ToolSpec
 
 CUSTOMER_TOOLSET_MARKER = "hand_to_human"
 
 
 class BuiltinModel:
-    name = "builtin"
+    name = MODEL_NAME
 
     async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
         if any(tool.name == CUSTOMER_TOOLSET_MARKER for tool in tools):

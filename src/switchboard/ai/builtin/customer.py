@@ -29,7 +29,8 @@ BOOKING_OFFER = "Would you like to book one?"
 HANDOFF_REPLY = (
     "Thanks for your message! I've passed it to our team, and someone will get back to you shortly."
 )
-TROUBLE_REPLY = "Thanks for your message! Someone from our team will follow up with you shortly."
+# Also what the auto-responder sends when it withholds a reply and hands the text to the team.
+FALLBACK_REPLY = "Thanks for your message! Someone from our team will follow up with you shortly."
 
 
 class Intent(StrEnum):
@@ -432,7 +433,7 @@ def _hand_off(turn: Turn) -> Step:
     if turn.can("hand_to_human"):
         reason = "The customer asked something the auto-reply cannot answer from their records."
         return [("hand_to_human", {"reason": reason, "summary": turn.quote()})]
-    return HANDOFF_REPLY if "hand_to_human" in turn.called else TROUBLE_REPLY
+    return HANDOFF_REPLY if "hand_to_human" in turn.called else FALLBACK_REPLY
 
 
 RULES: dict[Intent, Callable[[Turn], Step]] = {

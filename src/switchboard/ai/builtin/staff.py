@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from switchboard.ai.builtin.customer import MODEL_NAME
 from switchboard.ai.model import (
     Completion,
     ModelMessage,
@@ -26,7 +27,6 @@ from switchboard.ai.model import (
     estimate_tokens,
 )
 
-MODEL_NAME = "builtin"
 LIST_ITEMS = 5
 
 CAPABILITIES = {
@@ -247,22 +247,23 @@ def _number(value: Any, *path: str) -> int:
 # --- the requests ----------------------------------------------------------------------------
 
 
-def _needs(request: Request, tool: str, arguments: dict[str, Any] | None = None) -> Step | Done:
-    """The tool's result if it ran this turn, else the call to make (or why it can't)."""
+def _needs(
+    request: Request, tool: str, what: str, arguments: dict[str, Any] | None = None
+) -> Step | Done:
+    """The tool's result if it ran this turn and worked; else the call to make, why it
+    can't be made, or that it failed ("I couldn't {what}: ...")."""
     done = request.result(tool)
     if done is not None:
-        return done
+        return failed(what, done) if done.error else done
     if not request.has(tool):
         return unavailable(tool)
     return Call(tool, arguments or {})
 
 
 def most_urgent(request: Request) -> Step:
-    got = _needs(request, "get_daily_digest")
+    got = _needs(request, "get_daily_digest", "get today's digest")
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("get today's digest", got)
     digest = got.result
     lines: list[str] = []
     overdue = _number(digest, "tasks", "overdue")
@@ -311,11 +312,9 @@ def most_urgent(request: Request) -> Step:
 
 
 def follow_ups(request: Request) -> Step:
-    got = _needs(request, "who_to_follow_up", {"limit": 10})
+    got = _needs(request, "who_to_follow_up", "build your follow-up list", {"limit": 10})
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("build your follow-up list", got)
     items = _items(got.result, "items")
     if not items:
         return "You're all caught up: nobody needs a follow-up right now."
@@ -636,11 +635,9 @@ _WHEN = re.compile(
 def appointments(request: Request) -> Step:
     found = _WHEN.search(request.text)
     day = found.group(1).lower() if found else "today"
-    got = _needs(request, "list_appointments", {"when": day})
+    got = _needs(request, "list_appointments", f"list the appointments for {day}", {"when": day})
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed(f"list the appointments for {day}", got)
     items = _items(got.result, "appointments")
     label = str((got.get("range") or {}).get("label") or day)
     if not items:
@@ -666,11 +663,9 @@ def appointments(request: Request) -> Step:
 
 
 def unanswered(request: Request) -> Step:
-    got = _needs(request, "list_unanswered_messages")
+    got = _needs(request, "list_unanswered_messages", "check the inbox")
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("check the inbox", got)
     items = _items(got.result, "items")
     if not items:
         return "Nobody is waiting on a reply. Inbox zero!"
@@ -692,11 +687,9 @@ def tasks(request: Request) -> Step:
     arguments: dict[str, Any] = {"status": status, "limit": 20}
     if re.search(r"\bdue today\b|\btoday'?s tasks\b", request.lower):
         arguments["due"] = "today"
-    got = _needs(request, "list_tasks", arguments)
+    got = _needs(request, "list_tasks", "list your tasks", arguments)
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("list your tasks", got)
     items = _items(got.result, "tasks")
     if not items:
         return "No overdue tasks. Nice work!" if status == "overdue" else "You have no open tasks."
@@ -720,11 +713,14 @@ _DESK_WORK = re.compile(r"^(?:call|text|reply|confirm|schedul|book|remind|email|
 
 
 def delegate(request: Request) -> Step:
-    got = _needs(request, "list_tasks", {"status": "pending", "assigned_to_me": True, "limit": 50})
+    got = _needs(
+        request,
+        "list_tasks",
+        "look at your tasks",
+        {"status": "pending", "assigned_to_me": True, "limit": 50},
+    )
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("look at your tasks", got)
     items = _items(got.result, "tasks")
     if not items:
         return "You have no open tasks assigned to you, so there's nothing to delegate."
@@ -772,11 +768,9 @@ _CLOSED_APPOINTMENT = ("cancelled", "completed", "no_show", "rescheduled")
 
 
 def plan(request: Request) -> Step:
-    got = _needs(request, "get_daily_digest")
+    got = _needs(request, "get_daily_digest", "get today's digest")
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return failed("get today's digest", got)
     digest = got.result
     hours = plan_hours(request.text)
     now = _moment(digest.get("now"))
@@ -881,11 +875,9 @@ def send_sms(request: Request) -> Step:
     if parsed is None:
         return "Who should I text, and what should it say? For example: “text Mrs. Lopez that the crew is running 15 minutes late”."
     who, body = parsed
-    got = _needs(request, "send_sms", {"contact": clean_name(who), "body": body})
+    got = _needs(request, "send_sms", "send that text", {"contact": clean_name(who), "body": body})
     if not isinstance(got, Done):
         return got
-    if got.error:
-        return f"I didn't send anything: {got.error}"
     sent = got.get("sent") or {}
     to = f" at {sent['to']}" if sent.get("to") else ""
     return f"Sent to {name_of(sent) or who}{to}: “{sent.get('body', body)}”"
