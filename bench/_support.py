@@ -1,5 +1,6 @@
-"""What the benchmarks share: a scratch database per run, and the database's share of a
-request (its query captured from the app, replayed alone, explained)."""
+"""What the benchmarks share: a scratch database per run, its company and user, the app
+driven in-process, and the database's share of a request (its query captured from the app,
+replayed alone, explained)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,22 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import httpx
+from sqlalchemy import event, text
 
+from switchboard.app import create_app
+from switchboard.config import Settings
 from switchboard.kit import migrate
 from switchboard.kit.db import Database
+from switchboard.tenancy.models import Role, Tenant, User
+from switchboard.tenancy.security import hash_password
+from switchboard.tenancy.service import issue_token
 
 PG_ADMIN_URL = os.environ.get(
     "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -78,6 +85,45 @@ def scratch_database(backend: str) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def bench_user(db: Database, role: Role, name: str) -> User:
+    """A new company with one user of `role` in it, committed."""
+    async with db.transaction() as session:
+        tenant = Tenant(name="Bench Roofing", slug=f"bench-{uuid.uuid4().hex[:8]}")
+        session.add(tenant)
+        await session.flush()
+        user = User(
+            tenant_id=tenant.id,
+            email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            name=name,
+            role=role,
+            password_hash=hash_password("bench"),
+        )
+        session.add(user)
+    return user
+
+
+async def analyze(db: Database, table: str) -> None:
+    """Planner statistics after a bulk load: of `table` on PostgreSQL, of every table on
+    SQLite."""
+    async with db.transaction() as session:
+        await session.execute(text(f"ANALYZE {table}" if db.dialect == "postgresql" else "ANALYZE"))
+
+
+@asynccontextmanager
+async def app_client(
+    settings: Settings, db: Database, user: User
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app (`create_app`) driven in-process through httpx over ASGI, no sockets,
+    every request carrying `user`'s bearer token."""
+    app = create_app(settings, db=db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://bench",
+        headers={"Authorization": f"Bearer {issue_token(settings, user)}"},
+    ) as client:
+        yield client
 
 
 async def capture_query(db: Database, request: Awaitable[Any], table: str) -> Query:

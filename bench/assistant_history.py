@@ -20,18 +20,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from _support import Series, capture_query, explain, scratch_database, time_sql
-from sqlalchemy import delete, insert, text, update
+from _support import (
+    Series,
+    analyze,
+    app_client,
+    bench_user,
+    capture_query,
+    explain,
+    scratch_database,
+    time_sql,
+)
+from sqlalchemy import delete, insert, update
 
-from switchboard.app import create_app
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.assistant.service import ConversationService
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.tasks.models import Task, TaskPriority
-from switchboard.tenancy.models import Role, Tenant, User
-from switchboard.tenancy.security import hash_password
-from switchboard.tenancy.service import issue_token
+from switchboard.tenancy.models import Role, User
 
 BATCH = 2_000
 SMALL, LARGE = 100, 10_000
@@ -62,24 +68,13 @@ class Result:
 async def load(db: Database) -> tuple[User, dict[int, uuid.UUID]]:
     """One company, one CSR with a few tasks, and conversations of 100, 10,000, 9 and 9,999
     messages (the last two are where messages 10 and 10,000 get appended)."""
+    user = await bench_user(db, Role.csr, "Bench CSR")
     async with db.transaction() as session:
-        tenant = Tenant(name="Bench Roofing", slug=f"bench-{uuid.uuid4().hex[:8]}")
-        session.add(tenant)
-        await session.flush()
-        user = User(
-            tenant_id=tenant.id,
-            email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
-            name="Bench CSR",
-            role=Role.csr,
-            password_hash=hash_password("bench"),
-        )
-        session.add(user)
-        await session.flush()
         now = datetime.now(UTC)
         for n in range(12):
             session.add(
                 Task(
-                    tenant_id=tenant.id,
+                    tenant_id=user.tenant_id,
                     title=f"Call back customer {n}",
                     priority=list(TaskPriority)[n % 3],
                     due_at=now + timedelta(hours=n - 6),
@@ -127,9 +122,7 @@ async def load(db: Database) -> tuple[User, dict[int, uuid.UUID]]:
             async with db.transaction() as session:
                 await session.execute(insert(ChatMessage.__table__), rows)
         conversations[size] = conversation_id
-    async with db.transaction() as session:
-        analyze = "ANALYZE chat_messages" if db.dialect == "postgresql" else "ANALYZE"
-        await session.execute(text(analyze))
+    await analyze(db, "chat_messages")
     return user, conversations
 
 
@@ -137,7 +130,6 @@ async def time_pages(
     client: httpx.AsyncClient,
     db: Database,
     user: User,
-    headers: dict[str, str],
     conversations: dict[int, uuid.UUID],
     args: argparse.Namespace,
 ) -> dict[int, tuple[Series, Series, Series]]:
@@ -150,7 +142,7 @@ async def time_pages(
         for size in sizes:
             url = f"/api/chat/conversations/{conversations[size]}/messages?limit={args.limit}"
             started = time.perf_counter()
-            response = await client.get(url, headers=headers)
+            response = await client.get(url)
             elapsed = time.perf_counter() - started
             items = response.json()["items"] if response.status_code == 200 else []
             if len(items) != args.limit or items[-1]["seq"] != size:
@@ -168,7 +160,7 @@ async def time_pages(
     result = {}
     for size in sizes:
         url = f"/api/chat/conversations/{conversations[size]}/messages?limit={args.limit}"
-        query = await capture_query(db, client.get(url, headers=headers), "chat_messages")
+        query = await capture_query(db, client.get(url), "chat_messages")
         sql = await time_sql(db, query, args.requests)
         result[size] = (
             Series(f"{size} http", http[size]),
@@ -208,18 +200,16 @@ async def time_appends(
     return {n: Series(f"append {n}", samples[n]) for n in numbers}
 
 
-async def time_turns(
-    client: httpx.AsyncClient, headers: dict[str, str], args: argparse.Namespace
-) -> Series:
+async def time_turns(client: httpx.AsyncClient, args: argparse.Namespace) -> Series:
     """Whole built-in turns over the API (JSON): store the question, read history and the
     digest, run the tools, store the reply."""
-    created = await client.post("/api/chat/conversations", json={}, headers=headers)
+    created = await client.post("/api/chat/conversations", json={})
     url = f"/api/chat/conversations/{created.json()['id']}/messages"
     samples = []
     for i in range(args.warmup + args.turns):
         content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
         started = time.perf_counter()
-        response = await client.post(url, json={"content": content}, headers=headers)
+        response = await client.post(url, json={"content": content})
         elapsed = time.perf_counter() - started
         if response.status_code != 201 or response.json()["assistant_message"]["status"] != "ok":
             raise SystemExit(f"turn failed: {response.status_code} {response.text[:300]}")
@@ -235,23 +225,18 @@ async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple
         started = time.perf_counter()
         user, conversations = await load(db)
         load_seconds = time.perf_counter() - started
-        app = create_app(settings, db=db)
-        headers = {"Authorization": f"Bearer {issue_token(settings, user)}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            pages = await time_pages(client, db, user, headers, conversations, args)
+        async with app_client(settings, db, user) as client:
+            pages = await time_pages(client, db, user, conversations, args)
             plans = ""
             if args.explain:
                 for size in (SMALL, LARGE):
                     page = f"/api/chat/conversations/{conversations[size]}/messages"
                     query = await capture_query(
-                        db,
-                        client.get(f"{page}?limit={args.limit}", headers=headers),
-                        "chat_messages",
+                        db, client.get(f"{page}?limit={args.limit}"), "chat_messages"
                     )
                     plans += f"{backend}, {size} messages:\n{await explain(db, query)}\n"
             appends = await time_appends(db, user, conversations, args)
-            turn = await time_turns(client, headers, args)
+            turn = await time_turns(client, args)
         return Result(backend, pages, appends, turn, plans), load_seconds
     finally:
         await db.dispose()

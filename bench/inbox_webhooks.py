@@ -24,7 +24,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,22 +31,17 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
+from _support import Series, scratch_database
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from switchboard.kit.db import Database
+from switchboard.messaging.models import Message
+from switchboard.tenancy.models import ChannelAccount, ChannelKind, Tenant
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from switchboard.kit import migrate  # noqa: E402
-from switchboard.kit.db import Database  # noqa: E402
-from switchboard.messaging.models import Message  # noqa: E402
-from switchboard.tenancy.models import ChannelAccount, ChannelKind, Tenant  # noqa: E402
-
 TOKEN = "bench-twilio-auth-token"
 OUR_NUMBER = "+15555550100"
-PG_ADMIN_URL = os.environ.get(
-    "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @dataclass
@@ -56,37 +50,15 @@ class Run:
     concurrency: int
     requests: int
     seconds: float
-    latencies: list[float]
+    latencies: Series
     errors: int
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
-
 
 # --- database and server ---------------------------------------------------------------------
-
-
-async def _create_pg() -> tuple[str, str]:
-    import asyncpg
-
-    name = f"switchboard_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-async def _drop_pg(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 async def _seed(url: str) -> uuid.UUID:
@@ -211,17 +183,14 @@ async def _drive(
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return Run(route, concurrency, len(requests), elapsed, latencies, errors)
+    return Run(route, concurrency, len(requests), elapsed, Series(route, latencies), errors)
 
 
-async def bench_backend(backend: str, levels: list[int], count: int, senders: int) -> None:
-    pg_name = None
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="switchboard-bench-")
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-    else:
-        pg_name, url = await _create_pg()
-    await asyncio.to_thread(migrate.upgrade, url)
+async def bench_backend(
+    url: str, backend: str, levels: list[int], count: int, senders: int
+) -> bool:
+    """Run every level on the migrated database at `url`; whether each webhook sent was
+    stored exactly once."""
     tenant_id = await _seed(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -246,7 +215,7 @@ async def bench_backend(backend: str, levels: list[int], count: int, senders: in
                 share = f"  {ingest.rps / noop.rps:6.1%}" if run is ingest else ""
                 print(
                     f"{run.concurrency:>5} {run.route:<7} {run.rps:>8.0f} "
-                    f"{run.percentile(0.50):>8.1f} {run.percentile(0.99):>8.1f} {run.errors:>6}{share}"
+                    f"{run.latencies.p50:>8.1f} {run.latencies.pct(0.99):>8.1f} {run.errors:>6}{share}"
                 )
     finally:
         server.terminate()
@@ -257,10 +226,7 @@ async def bench_backend(backend: str, levels: list[int], count: int, senders: in
         f"stored {total} messages for {len(sent)} webhooks sent: "
         + ("every one exactly once" if exact else f"MISMATCH ({len(set(sent) - stored)} missing)")
     )
-    if pg_name:
-        await _drop_pg(pg_name)
-    if not exact:
-        raise SystemExit(1)
+    return exact
 
 
 def main() -> None:
@@ -271,8 +237,11 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=1000, help="distinct customer numbers")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
-    for backend in args.backends.split(","):
-        asyncio.run(bench_backend(backend.strip(), levels, args.requests, args.senders))
+    for backend in (name.strip() for name in args.backends.split(",")):
+        with scratch_database(backend) as url:
+            exact = asyncio.run(bench_backend(url, backend, levels, args.requests, args.senders))
+        if not exact:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

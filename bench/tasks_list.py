@@ -19,17 +19,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from _support import Series, capture_query, explain, scratch_database, time_sql
-from sqlalchemy import insert, select, text
+from _support import (
+    Series,
+    analyze,
+    app_client,
+    bench_user,
+    capture_query,
+    explain,
+    scratch_database,
+    time_sql,
+)
+from sqlalchemy import insert, select
 
-from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.pagination import encode_values
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
-from switchboard.tenancy.models import Role, Tenant, User
-from switchboard.tenancy.security import hash_password
-from switchboard.tenancy.service import issue_token
+from switchboard.tenancy.models import Role, User
 
 BATCH = 5_000
 
@@ -46,19 +52,7 @@ class Timing:
 async def load(db: Database, rows: int) -> tuple[User, float]:
     """One company, one manager, `rows` tasks with distinct creation times; seconds taken."""
     started = time.perf_counter()
-    async with db.transaction() as session:
-        tenant = Tenant(name="Bench Roofing", slug=f"bench-{uuid.uuid4().hex[:8]}")
-        session.add(tenant)
-        await session.flush()
-        user = User(
-            tenant_id=tenant.id,
-            email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
-            name="Bench Manager",
-            role=Role.manager,
-            password_hash=hash_password("bench"),
-        )
-        session.add(user)
-        await session.flush()
+    user = await bench_user(db, Role.manager, "Bench Manager")
     base = datetime.now(UTC) - timedelta(days=365)
     statuses = [TaskStatus.open, TaskStatus.open, TaskStatus.completed, TaskStatus.cancelled]
     priorities = list(TaskPriority)
@@ -69,7 +63,7 @@ async def load(db: Database, rows: int) -> tuple[User, float]:
             batch.append(
                 {
                     "id": uuid.uuid4(),
-                    "tenant_id": tenant.id,
+                    "tenant_id": user.tenant_id,
                     "created_at": created,
                     "updated_at": created,
                     "title": f"Follow up #{n}",
@@ -85,11 +79,7 @@ async def load(db: Database, rows: int) -> tuple[User, float]:
             )
         async with db.transaction() as session:
             await session.execute(insert(Task.__table__), batch)
-    async with db.transaction() as session:
-        if db.dialect == "postgresql":
-            await session.execute(text("ANALYZE tasks"))
-        else:
-            await session.execute(text("ANALYZE"))
+    await analyze(db, "tasks")
     return user, time.perf_counter() - started
 
 
@@ -112,7 +102,6 @@ async def cursor_for_page(db: Database, user: User, page: int, limit: int) -> st
 
 async def measure(
     client: httpx.AsyncClient,
-    headers: dict[str, str],
     pages: list[dict[str, Any]],
     requests: int,
     warmup: int,
@@ -123,7 +112,7 @@ async def measure(
     for i in range(warmup + requests):
         for params, kept in zip(pages, samples, strict=True):
             started = time.perf_counter()
-            response = await client.get("/api/tasks", params=params, headers=headers)
+            response = await client.get("/api/tasks", params=params)
             elapsed = time.perf_counter() - started
             if response.status_code != 200 or len(response.json()["items"]) != params["limit"]:
                 raise SystemExit(f"unexpected answer: {response.status_code} {response.text[:300]}")
@@ -132,16 +121,12 @@ async def measure(
     return samples
 
 
-async def check_cursor(
-    client: httpx.AsyncClient, db: Database, user: User, headers: dict[str, str], limit: int
-) -> None:
+async def check_cursor(client: httpx.AsyncClient, db: Database, user: User, limit: int) -> None:
     """The constructed cursor is the one the API itself returns (pages 2 and 3)."""
     cursor = None
     for page in (2, 3):
         params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        cursor = (await client.get("/api/tasks", params=params, headers=headers)).json()[
-            "next_cursor"
-        ]
+        cursor = (await client.get("/api/tasks", params=params)).json()["next_cursor"]
         assert cursor == await cursor_for_page(db, user, page, limit), "cursor mismatch"
 
 
@@ -152,22 +137,17 @@ async def run_backend(
     db = Database.from_url(url)
     try:
         user, load_seconds = await load(db, args.rows)
-        app = create_app(settings, db=db)
-        headers = {"Authorization": f"Bearer {issue_token(settings, user)}"}
-        transport = httpx.ASGITransport(app=app)
         timings = []
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await check_cursor(client, db, user, headers, args.limit)
+        async with app_client(settings, db, user) as client:
+            await check_cursor(client, db, user, args.limit)
             deep_cursor = await cursor_for_page(db, user, args.page, args.limit)
             pages = [{"limit": args.limit}, {"limit": args.limit, "cursor": deep_cursor}]
             queries = [
-                await capture_query(
-                    db, client.get("/api/tasks", params=params, headers=headers), "tasks"
-                )
+                await capture_query(db, client.get("/api/tasks", params=params), "tasks")
                 for params in pages
             ]
             plan = f"{queries[1][0]}\n{await explain(db, queries[1])}" if args.explain else ""
-            http = await measure(client, headers, pages, args.requests, args.warmup)
+            http = await measure(client, pages, args.requests, args.warmup)
             for page, samples, query in zip((1, args.page), http, queries, strict=True):
                 sql = await time_sql(db, query, args.requests)
                 timings.append(

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.tasks.service import TaskService
 from switchboard.tenancy.models import Role, Tenant, User
 from tests.factories import Factory
 from tests.kit.helpers import AsUser, assert_invalid
@@ -311,3 +313,18 @@ async def test_title_and_description_bounds(
     for field, value in (("priority", "urgent"), ("assigned_role", "boss"), ("source", "x")):
         assert_invalid(await post(title="x", **{field: value}), field)
     assert_invalid(await post(title="x", due_at="2026-11-30T10:00:00"), "due_at")
+
+
+async def test_a_percent_sign_in_a_search_word_is_a_character_not_a_wildcard(
+    session: AsyncSession, factory: Factory, tenant: Tenant, csr: User
+) -> None:
+    discount = await factory.task(tenant, title="Offer 10% off the gutters")
+    await factory.task(tenant, title="Offer 10 dollars off the gutters")
+    club = await factory.contact(tenant, first_name="Dana", last_name="Brooks", company="10% Club")
+    by_company = await factory.task(tenant, title="Call back", contact_id=club.id)
+    other = await factory.contact(tenant, first_name="Lee", last_name="Park", company="100 Roofs")
+    await factory.task(tenant, title="Call back", contact_id=other.id)
+
+    found = await TaskService(session, csr).find_pending(["10%"])
+
+    assert {task.id for task in found} == {discount.id, by_company.id}

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from switchboard.crm.models import (
@@ -21,6 +21,16 @@ from switchboard.crm.models import (
 )
 from switchboard.kit.repository import Repository
 from switchboard.tenancy.models import Role, User
+
+
+def contact_name_contains(term: str) -> ColumnElement[bool]:
+    """The contact's full name or company contains `term` (lower case). Autoescaped: a typed
+    % or _ is a character to find, not a wildcard."""
+    full_name = func.lower(
+        func.coalesce(ContactCard.first_name, "") + " " + func.coalesce(ContactCard.last_name, "")
+    )
+    company = func.lower(func.coalesce(ContactCard.company, ""))
+    return or_(full_name.contains(term, autoescape=True), company.contains(term, autoescape=True))
 
 
 class ContactRepository(Repository[ContactCard]):
@@ -43,15 +53,8 @@ class ContactRepository(Repository[ContactCard]):
 
     def search(self, stmt: Select[ContactCard], q: str) -> Select[ContactCard]:
         term = q.strip().lower()
-        full_name = func.lower(
-            func.coalesce(ContactCard.first_name, "")
-            + " "
-            + func.coalesce(ContactCard.last_name, "")
-        )
-        # autoescape: a typed % or _ is a character to find, not a wildcard.
         conditions: list[Any] = [
-            full_name.contains(term, autoescape=True),
-            func.lower(func.coalesce(ContactCard.company, "")).contains(term, autoescape=True),
+            contact_name_contains(term),
             func.lower(func.coalesce(ContactCard.email, "")).contains(term, autoescape=True),
         ]
         digits = "".join(ch for ch in q if ch.isdigit())

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -56,11 +56,11 @@ from switchboard.dashboards.schemas import (
     Window,
     WinRate,
 )
-from switchboard.dashboards.timeframe import Span, days_span, local_clock, minutes_between
+from switchboard.dashboards.timeframe import Span, clock_span, days_span, minutes_between
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Forbidden, NotFound
 from switchboard.kit.models import TenantScoped
-from switchboard.kit.repository import where_in_range
+from switchboard.kit.repository import count_where, where_in_range
 from switchboard.messaging.models import Direction, Message, MessageStatus, Sender
 from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
 from switchboard.tenancy.models import Role, User
@@ -84,11 +84,6 @@ DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
 UNASSIGNED = "unassigned"
 
 Record = tuple[Any, ...]
-
-
-def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """How many of the group's rows meet `condition`: a SUM of CASE, the same on every database."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def within(column: Any, span: Span) -> ColumnElement[bool]:
@@ -356,10 +351,6 @@ def pipeline(open_leads: int, value: Any) -> Pipeline:
 
 def window(span: Span) -> Window:
     return Window(start=span.start, end=span.end)
-
-
-def clock_span(starts: datetime, ends: datetime, zone: ZoneInfo) -> str:
-    return f"{local_clock(starts, zone)}-{local_clock(ends, zone)}"
 
 
 def by_status(counts: Iterable[tuple[str, int]]) -> dict[LeadStatus, int]:

@@ -14,16 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.crm.models import ContactCard, Lead
 from switchboard.crm.service import AppointmentFilters, AppointmentService
 from switchboard.dashboards.repository import DashboardRepository
-from switchboard.dashboards.timeframe import (
-    local_clock,
-    local_iso,
-    minutes_between,
-    today_span,
-)
+from switchboard.dashboards.timeframe import clock_span, local_iso, minutes_between, today_span
 from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams
 from switchboard.messaging.models import Message
-from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
+from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource
 from switchboard.tasks.service import TaskFilters, TaskService, is_theirs
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.repository import get_tenant
@@ -78,11 +73,13 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
         AppointmentFilters(starts_after=today.start, starts_before=today.end),
         PageParams(limit=APPOINTMENT_ITEMS),
     )
-    top_tasks, pending = await tasks.most_urgent(TaskFilters(), pending=True, limit=DIGEST_ITEMS)
-    overdue = await tasks.repo.count(tasks.filtered(TaskFilters(status=TaskStatus.overdue)))
-    due_tasks, due_by_tonight = await tasks.most_urgent(
-        TaskFilters(due_before=today.end), pending=True, limit=DIGEST_ITEMS
+    top_tasks, _ = await tasks.most_urgent(
+        TaskFilters(), pending=True, limit=DIGEST_ITEMS, with_total=False
     )
+    due_tasks, _ = await tasks.most_urgent(
+        TaskFilters(due_before=today.end), pending=True, limit=DIGEST_ITEMS, with_total=False
+    )
+    pending, overdue, due_by_tonight = await tasks.repo.open_counts(tasks.visible(), now, today.end)
     waiting, waiting_total = await repo.unanswered_messages(now - WAITING_WINDOW, DIGEST_ITEMS)
     leads, leads_total = await repo.uncontacted_leads(DIGEST_ITEMS)
 
@@ -119,7 +116,7 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
             "items": [
                 {
                     "id": str(a.id),
-                    "time": f"{local_clock(a.starts_at, zone)}-{local_clock(a.ends_at, zone)}",
+                    "time": clock_span(a.starts_at, a.ends_at, zone),
                     "starts": local_iso(a.starts_at, zone),
                     "ends": local_iso(a.ends_at, zone),
                     "mine": a.rep_id == user.id,
@@ -140,23 +137,35 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
         },
         "unanswered_messages": {
             "count": waiting_total,
-            "items": [_waiting_item(message, contacts, now) for message in waiting],
+            "items": [
+                {
+                    "contact": contact_ref(contacts, message.contact_id),
+                    **_waiting_item(message, now),
+                }
+                for message in waiting
+            ],
         },
         "follow_ups_due": {
             "tasks": [task_item(task) for task in due_tasks],
             "leads_not_contacted": {
                 "count": leads_total,
-                "items": [_lead_item(lead, contacts, now) for lead in leads],
+                "items": [
+                    {
+                        "contact": contact_ref(contacts, lead.contact_id),
+                        "service": lead.service,
+                        **_lead_item(lead, now),
+                    }
+                    for lead in leads
+                ],
             },
         },
     }
 
 
-def _waiting_item(
-    message: Message, contacts: dict[uuid.UUID, ContactCard], now: datetime
-) -> dict[str, Any]:
+def _waiting_item(message: Message, now: datetime) -> dict[str, Any]:
+    """A customer waiting on a reply, as the digest and the follow-up queue both show it
+    (each adds the contact its own way)."""
     return {
-        "contact": contact_ref(contacts, message.contact_id),
         "session_id": str(message.session_id),
         "channel": message.channel,
         "waiting_minutes": minutes_between(message.created_at, now),
@@ -164,12 +173,11 @@ def _waiting_item(
     }
 
 
-def _lead_item(lead: Lead, contacts: dict[uuid.UUID, ContactCard], now: datetime) -> dict[str, Any]:
+def _lead_item(lead: Lead, now: datetime) -> dict[str, Any]:
+    """A lead nobody has contacted, as the digest and the follow-up queue both show it."""
     return {
         "lead_id": str(lead.id),
-        "contact": contact_ref(contacts, lead.contact_id),
         "source": lead.source,
-        "service": lead.service,
         "waiting_minutes": minutes_between(lead.created_at, now),
     }
 
@@ -234,10 +242,10 @@ async def follow_up_queue(session: AsyncSession, user: User, limit: int = 10) ->
     today = today_span(now, zone)
     repo = DashboardRepository(session, user)
 
-    waiting, _ = await repo.unanswered_messages(now - WAITING_WINDOW, 50)
-    leads, _ = await repo.uncontacted_leads(50)
+    waiting, _ = await repo.unanswered_messages(now - WAITING_WINDOW, 50, with_total=False)
+    leads, _ = await repo.uncontacted_leads(50, with_total=False)
     due_tasks, _ = await TaskService(session, user).most_urgent(
-        TaskFilters(due_before=today.end), pending=True, limit=50
+        TaskFilters(due_before=today.end), pending=True, limit=50, with_total=False
     )
 
     entries: dict[object, _FollowUp] = {}
@@ -249,32 +257,11 @@ async def follow_up_queue(session: AsyncSession, user: User, limit: int = 10) ->
         entry.reasons.append((score, reason))
 
     for message in waiting:
-        waited = minutes_between(message.created_at, now)
-        add(
-            message.contact_id,
-            message.id,
-            300 + min(waited, 1440) / 10,
-            {
-                "kind": "waiting_on_reply",
-                "session_id": str(message.session_id),
-                "channel": message.channel,
-                "waiting_minutes": waited,
-                "last_message": preview(message.body),
-            },
-        )
+        reason = {"kind": "waiting_on_reply", **_waiting_item(message, now)}
+        add(message.contact_id, message.id, 300 + min(reason["waiting_minutes"], 1440) / 10, reason)
     for lead in leads:
-        age = minutes_between(lead.created_at, now)
-        add(
-            lead.contact_id,
-            lead.id,
-            250 + min(age, 2880) / 20,
-            {
-                "kind": "new_lead_no_response",
-                "lead_id": str(lead.id),
-                "source": lead.source,
-                "waiting_minutes": age,
-            },
-        )
+        reason = {"kind": "new_lead_no_response", **_lead_item(lead, now)}
+        add(lead.contact_id, lead.id, 250 + min(reason["waiting_minutes"], 2880) / 20, reason)
     for task in due_tasks:
         score, reason = _task_reason(task, now, zone)
         add(task.contact_id, task.id, score, reason)

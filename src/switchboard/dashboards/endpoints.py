@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from switchboard.dashboards.aggregates import RoleDashboards
 from switchboard.dashboards.digest import build_digest, follow_up_queue
 from switchboard.dashboards.schemas import CsrDashboard, ExecutiveDashboard, Period, RepDashboard
-from switchboard.kit.deps import CurrentUser, Manager, Session, require_role
+from switchboard.kit.deps import CurrentUser, Manager, Session, StaffWriter, require_role
 from switchboard.tenancy.models import Role, User
 
 router = APIRouter(prefix="/api/dashboards", tags=["dashboards"])
@@ -35,12 +35,13 @@ async def follow_ups(
 
 # --- role dashboards ---
 
-CsrViewer = Annotated[User, Depends(require_role(Role.csr, Role.manager, Role.admin))]
 RepViewer = Annotated[User, Depends(require_role(Role.rep, Role.manager, Role.admin))]
 
 
 @router.get("/csr", response_model=CsrDashboard)
-async def csr_dashboard(user: CsrViewer, session: Session, day: date | None = None) -> CsrDashboard:
+async def csr_dashboard(
+    user: StaffWriter, session: Session, day: date | None = None
+) -> CsrDashboard:
     """A day's calls by outcome and booking rate (all CSRs' and the user's own), bookings,
     speed to lead, and the live queue: unanswered calls, customers waiting, CSR tasks.
     `day` defaults to today in the company's time zone."""

@@ -7,13 +7,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Literal, overload
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from switchboard.crm.models import ContactCard, Lead, LeadStatus
 from switchboard.crm.service import ContactService, LeadService
+from switchboard.kit.repository import count_rows
 from switchboard.messaging.models import Direction, Message, Sender
 from switchboard.tenancy.models import User
 
@@ -24,29 +26,47 @@ class DashboardRepository:
         self.user = user
         self.tenant_id = user.tenant_id
 
-    async def _count(self, stmt: Select[Lead] | Select[Message]) -> int:
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-        return (await self.session.execute(counted)).scalar_one()
-
     def _visible_contact_ids(self) -> Select[uuid.UUID]:
         """The contacts this user may see, as a subquery: a rep's are those assigned to them."""
         return ContactService(self.session, self.user).visible().with_only_columns(ContactCard.id)
 
-    async def uncontacted_leads(self, limit: int) -> tuple[list[Lead], int]:
-        """Leads still waiting for a first response, oldest first, and how many there are."""
+    @overload
+    async def uncontacted_leads(
+        self, limit: int, *, with_total: Literal[True] = ...
+    ) -> tuple[list[Lead], int]: ...
+    @overload
+    async def uncontacted_leads(
+        self, limit: int, *, with_total: Literal[False]
+    ) -> tuple[list[Lead], None]: ...
+    async def uncontacted_leads(
+        self, limit: int, *, with_total: bool = True
+    ) -> tuple[list[Lead], int | None]:
+        """Leads still waiting for a first response, oldest first, and how many there are
+        (None without `with_total`, which skips the count)."""
         stmt = (
             LeadService(self.session, self.user)
             .visible()
             .where(Lead.status == LeadStatus.new, Lead.first_response_at.is_(None))
         )
-        total = await self._count(stmt)
+        total = await count_rows(self.session, stmt) if with_total else None
         rows = await self.session.execute(stmt.order_by(Lead.created_at, Lead.id).limit(limit))
         return list(rows.scalars()), total
 
-    async def unanswered_messages(self, since: datetime, limit: int) -> tuple[list[Message], int]:
+    @overload
+    async def unanswered_messages(
+        self, since: datetime, limit: int, *, with_total: Literal[True] = ...
+    ) -> tuple[list[Message], int]: ...
+    @overload
+    async def unanswered_messages(
+        self, since: datetime, limit: int, *, with_total: Literal[False]
+    ) -> tuple[list[Message], None]: ...
+    async def unanswered_messages(
+        self, since: datetime, limit: int, *, with_total: bool = True
+    ) -> tuple[list[Message], int | None]:
         """Customers whose latest message is their own: for each such contact, that message,
-        longest waiting first, and how many contacts are waiting. Judged per contact rather
-        than per session, so a reply that opened a new session still counts as an answer."""
+        longest waiting first, and how many contacts are waiting (None without `with_total`).
+        Judged per contact rather than per session, so a reply that opened a new session
+        still counts as an answer."""
         later = aliased(Message)
         latest_of_contact = (
             select(later.id)
@@ -63,7 +83,7 @@ class DashboardRepository:
             Message.id == latest_of_contact,
             Message.contact_id.in_(self._visible_contact_ids()),
         )
-        total = await self._count(stmt)
+        total = await count_rows(self.session, stmt) if with_total else None
         rows = await self.session.execute(
             stmt.order_by(Message.created_at, Message.id).limit(limit)
         )

@@ -105,5 +105,10 @@ def local_clock(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+def clock_span(starts: datetime, ends: datetime, zone: ZoneInfo) -> str:
+    """'09:00-11:30': local wall times of a start and an end."""
+    return f"{local_clock(starts, zone)}-{local_clock(ends, zone)}"
+
+
 def minutes_between(earlier: datetime, later: datetime) -> int:
     return max(0, int((later - earlier).total_seconds() // 60))

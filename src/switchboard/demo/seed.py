@@ -186,10 +186,6 @@ def _provider_id(prefix: str, *parts: object) -> str:
     return prefix + digest[:32]
 
 
-def _pretty_phone(e164: str) -> str:
-    return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
-
-
 class _CompanyBuilder:
     """Turns one company's tables into unsaved rows with ids, linked by those ids."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -55,10 +55,7 @@ class Repository(Generic[M]):
         return split_page(list(rows), columns, params)
 
     async def count(self, stmt: Select[Any] | None = None) -> int:
-        base = stmt if stmt is not None else self.select()
-        return (
-            await self.session.execute(select(func.count()).select_from(base.subquery()))
-        ).scalar_one()
+        return await count_rows(self.session, stmt if stmt is not None else self.select())
 
     async def require(self, ident: uuid.UUID | None, field: str) -> None:
         """A link in a payload must point at a row of this tenant: else 422 naming the field."""
@@ -74,6 +71,17 @@ class Repository(Generic[M]):
         obj.tenant_id = self.tenant_id
         self.session.add(obj)
         return obj
+
+
+async def count_rows(session: AsyncSession, stmt: Select[Any]) -> int:
+    """How many rows `stmt` returns, counted by the database (its ORDER BY dropped)."""
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return (await session.execute(counted)).scalar_one()
+
+
+def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many of the group's rows meet `condition`: a SUM of CASE, the same on every database."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 S = TypeVar("S", bound=Select[Any])

@@ -6,8 +6,9 @@ from sqlalchemy import Select, case, func, or_
 from sqlalchemy.orm import with_expression
 
 from switchboard.crm.models import ContactCard
+from switchboard.crm.repository import contact_name_contains
 from switchboard.kit.clock import utcnow
-from switchboard.kit.repository import Repository
+from switchboard.kit.repository import Repository, count_where
 from switchboard.tasks.models import Task, TaskPriority, TaskStatus, effective_status, is_overdue
 from switchboard.tenancy.models import Role, User
 
@@ -45,22 +46,28 @@ class TaskRepository(Repository[Task]):
         rank = case(_PRIORITY_RANK, value=Task.priority, else_=len(_PRIORITY_RANK))
         return stmt.order_by(rank, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
 
+    async def open_counts(
+        self, stmt: Select[Task], now: datetime, due_before: datetime
+    ) -> tuple[int, int, int]:
+        """(open, overdue, due before `due_before`) among the open tasks of `stmt`, in one
+        query; open counts the overdue ones too."""
+        counts = stmt.where(Task.status == TaskStatus.open).with_only_columns(
+            func.count(), count_where(is_overdue(now)), count_where(Task.due_at < due_before)
+        )
+        pending, overdue, due = (await self.session.execute(counts)).one()
+        return int(pending), int(overdue), int(due)
+
     async def matching(self, stmt: Select[Task], terms: list[str], limit: int) -> list[Task]:
         """Tasks whose title or linked contact's name contains any of `terms`, in any case."""
         words = [term.strip().lower() for term in terms if term.strip()]
         if not words:
             return []
-        contact_name = func.lower(
-            func.coalesce(ContactCard.first_name, "")
-            + " "
-            + func.coalesce(ContactCard.last_name, "")
-            + " "
-            + func.coalesce(ContactCard.company, "")
-        )
         conditions = []
         for word in words:
-            pattern = f"%{word}%"
-            conditions += [func.lower(Task.title).like(pattern), contact_name.like(pattern)]
+            conditions += [
+                func.lower(Task.title).contains(word, autoescape=True),
+                contact_name_contains(word),
+            ]
         stmt = (
             stmt.outerjoin(
                 ContactCard,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,15 +92,39 @@ class TaskService(ScopedService[Task]):
         )
         return where_in_range(stmt, Task.due_at, filters.due_after, filters.due_before)
 
+    @overload
     async def most_urgent(
-        self, filters: TaskFilters, *, pending: bool = False, limit: int = 20
-    ) -> tuple[list[Task], int]:
-        """The first `limit` matching tasks by priority then due time, and how many match.
-        `pending` keeps the tasks still to do: open, whether or not overdue."""
+        self,
+        filters: TaskFilters,
+        *,
+        pending: bool = ...,
+        limit: int = ...,
+        with_total: Literal[True] = ...,
+    ) -> tuple[list[Task], int]: ...
+    @overload
+    async def most_urgent(
+        self,
+        filters: TaskFilters,
+        *,
+        pending: bool = ...,
+        limit: int = ...,
+        with_total: Literal[False],
+    ) -> tuple[list[Task], None]: ...
+    async def most_urgent(
+        self,
+        filters: TaskFilters,
+        *,
+        pending: bool = False,
+        limit: int = 20,
+        with_total: bool = True,
+    ) -> tuple[list[Task], int | None]:
+        """The first `limit` matching tasks by priority then due time, and how many match
+        (None without `with_total`, which skips the count). `pending` keeps the tasks still
+        to do: open, whether or not overdue."""
         stmt = self.filtered(filters)
         if pending:
             stmt = stmt.where(Task.status == TaskStatus.open)
-        total = await self.repo.count(stmt)
+        total = await self.repo.count(stmt) if with_total else None
         rows = await self.session.execute(self.repo.by_urgency(stmt).limit(limit))
         return list(rows.scalars()), total
 
@@ -115,7 +141,7 @@ class TaskService(ScopedService[Task]):
         task = self.repo.add(Task(**data.model_dump()))
         task.source = source or data.source
         task.created_by_id = (created_by or self.user).id
-        return self._announce(await self._stored(task), "task.created")
+        return announce(self.session, await self._stored(task), "task.created")
 
     async def update(self, ident: uuid.UUID, data: TaskUpdate) -> Task:
         task = await self.get(ident)
@@ -125,23 +151,17 @@ class TaskService(ScopedService[Task]):
         apply_changes(task, changes)
         if new_status is not None:
             self._transition(task, new_status)
-        return self._announce(await self._stored(task), "task.updated")
+        return announce(self.session, await self._stored(task), "task.updated")
 
     async def complete(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
         self._transition(task, TaskStatus.completed)
-        return self._announce(await self._stored(task), "task.updated")
+        return announce(self.session, await self._stored(task), "task.updated")
 
     async def cancel(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
         self._transition(task, TaskStatus.cancelled)
-        return self._announce(await self._stored(task), "task.updated")
-
-    def _announce(self, task: Task, kind: str) -> Task:
-        """Staff screens hear of the change once the transaction commits."""
-        data = TaskRead.model_validate(task).model_dump(mode="json")
-        emit(self.session, Event(kind, task.tenant_id, {"task": data}))
-        return task
+        return announce(self.session, await self._stored(task), "task.updated")
 
     @staticmethod
     def _transition(task: Task, to: TaskStatus) -> None:
@@ -160,20 +180,31 @@ class TaskService(ScopedService[Task]):
         task.completed_at = now if to == TaskStatus.completed else None
         task.cancelled_at = now if to == TaskStatus.cancelled else None
 
-    async def _check_links(self, fields: dict[str, object]) -> None:
-        tenant = self.user.tenant_id
-        for field, repository in (
-            ("contact_id", ContactRepository),
-            ("lead_id", LeadRepository),
-            ("appointment_id", AppointmentRepository),
-            ("call_id", CallRepository),
-        ):
-            value = fields.get(field)
-            if value is not None:
-                await repository(self.session, tenant).require(value, field)  # type: ignore[arg-type]
+    async def _check_links(self, fields: Mapping[str, Any]) -> None:
+        await check_links(self.session, self.user.tenant_id, fields)
         assignee = fields.get("assignee_id")
         if assignee is not None:
-            await self.users.require_role(assignee, "assignee_id")  # type: ignore[arg-type]
+            await self.users.require_role(assignee, "assignee_id")
+
+
+async def check_links(
+    session: AsyncSession, tenant_id: uuid.UUID, fields: Mapping[str, Any]
+) -> None:
+    """Each record a task links to must be the tenant's: else 422 naming the field."""
+    for field, repository in (
+        ("contact_id", ContactRepository),
+        ("lead_id", LeadRepository),
+        ("appointment_id", AppointmentRepository),
+        ("call_id", CallRepository),
+    ):
+        await repository(session, tenant_id).require(fields.get(field), field)
+
+
+def announce(session: AsyncSession, task: Task, kind: str) -> Task:
+    """Staff screens hear of the change once the transaction commits."""
+    data = TaskRead.model_validate(task).model_dump(mode="json")
+    emit(session, Event(kind, task.tenant_id, {"task": data}))
+    return task
 
 
 async def create_system_task(
@@ -184,18 +215,11 @@ async def create_system_task(
 ) -> Task:
     """A task raised by the system itself (a voicemail to call back, an unanswered text):
     no acting user, links checked against the tenant, announced like any other task."""
-    for field, repository in (
-        ("contact_id", ContactRepository),
-        ("lead_id", LeadRepository),
-        ("appointment_id", AppointmentRepository),
-        ("call_id", CallRepository),
-    ):
-        await repository(session, tenant_id).require(getattr(data, field), field)
+    fields = data.model_dump()
+    await check_links(session, tenant_id, fields)
     tasks = TaskRepository(session, tenant_id)
-    task = tasks.add(Task(**data.model_dump()))
+    task = tasks.add(Task(**fields))
     task.source = source
     await session.flush()
     stored = await tasks.get(task.id, tasks.select().execution_options(populate_existing=True))
-    payload = TaskRead.model_validate(stored).model_dump(mode="json")
-    emit(session, Event("task.created", tenant_id, {"task": payload}))
-    return stored
+    return announce(session, stored, "task.created")
