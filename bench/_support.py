@@ -104,11 +104,12 @@ async def bench_user(db: Database, role: Role, name: str) -> User:
     return user
 
 
-async def analyze(db: Database, table: str) -> None:
-    """Planner statistics after a bulk load: of `table` on PostgreSQL, of every table on
-    SQLite."""
+async def analyze(db: Database, table: str | None = None) -> None:
+    """Planner statistics after a bulk load: of `table` on PostgreSQL (every table without
+    one), of every table on SQLite."""
+    only = f" {table}" if table and db.dialect == "postgresql" else ""
     async with db.transaction() as session:
-        await session.execute(text(f"ANALYZE {table}" if db.dialect == "postgresql" else "ANALYZE"))
+        await session.execute(text(f"ANALYZE{only}"))
 
 
 @asynccontextmanager
