@@ -41,6 +41,7 @@ from switchboard.crm.repository import ContactRepository
 from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import dialect_of
+from switchboard.kit.driver import DriverStatement
 from switchboard.kit.jobs import (
     NewJob,
     enqueue_many,
@@ -78,10 +79,8 @@ async def lock_counterparts(session: AsyncSession, people: Iterable[tuple[uuid.U
     if dialect_of(session) != "postgresql":
         return
     keys = sorted({_lock_key(tenant_id, address) for tenant_id, address in people})
-    if len(keys) == 1:
-        await session.execute(_LOCK, {"key": keys[0]})
-    elif keys:
-        await session.execute(_LOCK_MANY, {"keys": keys})
+    if keys:
+        await _LOCK_MANY.fetch(session, {"keys": keys})
 
 
 def _lock_key(tenant_id: uuid.UUID, address: str) -> int:
@@ -98,9 +97,10 @@ _sessions = cast(Table, MessagingSession.__table__)
 _messages = cast(Table, Message.__table__)
 _phones = cast(Table, ContactPhone.__table__)
 _opt_outs = cast(Table, OptOut.__table__)
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # unnest() yields the array in order, so the locks are taken in the order given.
-_LOCK_MANY = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
+_LOCK_MANY = DriverStatement(
+    lambda: text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
+)
 
 SessionRow = dict[str, Any]  # a messaging_sessions row, column name -> value
 
@@ -250,19 +250,19 @@ async def inbound_facts(
         "channel": [str(question.channel) for question in wanted],
         "counterpart": [question.counterpart for question in wanted],
     }
-    postgres = dialect_of(session) == "postgresql"
-    if postgres:
-        params: dict[str, Any] = {"idx": list(range(len(wanted))), **columns}
+    rows: Iterable[Any]
+    if dialect_of(session) == "postgresql":
+        rows = await _FACTS_POSTGRES.fetch(session, {"idx": list(range(len(wanted))), **columns})
     else:
         params = {
             f"{name}_{index}": value
             for name, values in columns.items()
             for index, value in enumerate(values)
         }
-    size = 0 if postgres else len(wanted)  # PostgreSQL's statement fits every size
-    result = await session.execute(_facts_statement(size, postgres), params)
+        result = await session.execute(_facts_statement(len(wanted), False), params)
+        rows = result.mappings()
     found: list[InboundFacts | None] = [None] * len(wanted)
-    for row in result.mappings():
+    for row in rows:
         latest = (
             {column.name: row[f"session_{column.name}"] for column in _sessions.c}
             if row["session_id"] is not None
@@ -283,6 +283,10 @@ async def inbound_facts(
             latest_session=latest,
         )
     return found
+
+
+# PostgreSQL's statement fits every batch size.
+_FACTS_POSTGRES = DriverStatement(lambda: _facts_statement(0, True))
 
 
 def _route(condition: Any) -> Select[Any]:
@@ -484,7 +488,7 @@ async def write_inbound_batch(session: AsyncSession, writes: BatchWrites) -> int
         }
         if writes.jobs:
             wake_workers_after_commit(session)
-        return int((await session.execute(_batch_writes_postgres(), params)).scalar_one())
+        return int(await _BATCH_WRITES_POSTGRES.fetchval(session, params))
     if counts:
         await session.execute(_APPEND_SQLITE, counts)
     inserted = 0
@@ -494,7 +498,6 @@ async def write_inbound_batch(session: AsyncSession, writes: BatchWrites) -> int
     return inserted
 
 
-@functools.cache
 def _batch_writes_postgres() -> Select[Any]:
     """WITH counted AS (UPDATE sessions ...), queued AS (INSERT INTO jobs ...), stored AS
     (INSERT INTO messages ... ON CONFLICT DO NOTHING RETURNING id) SELECT count(*) FROM
@@ -509,6 +512,9 @@ def _batch_writes_postgres() -> Select[Any]:
         .cte("stored")
     )
     return select(func.count()).select_from(stored).add_cte(counted, queued)
+
+
+_BATCH_WRITES_POSTGRES = DriverStatement(_batch_writes_postgres)
 
 
 async def insert_messages_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
