@@ -29,9 +29,11 @@ _MAX_FIELDS = 1000  # Starlette's limit
 
 def signed_url(settings: Settings, request: Request) -> str:
     """The URL Twilio signed: our public URL (never the Host header, which a proxy rewrites)
-    plus the path and query the request arrived with."""
-    query = request.url.query
-    return settings.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+    plus the path and query the request arrived with (read from the ASGI scope, as
+    `request.url` has them: building that URL costs a webhook more than its HMAC)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    path: str = request.scope["path"]
+    return settings.public_url.rstrip("/") + path + (f"?{query}" if query else "")
 
 
 async def posted_form(request: Request) -> FormData:
@@ -71,9 +73,26 @@ def _signed_by_twilio(settings: Settings, url: str, form: FormData, signature: s
     Twilio signs), then, only if that differs, its full `validate`, which also tries the URL
     with and without its port. A valid webhook costs one HMAC instead of two."""
     validator = RequestValidator(settings.twilio_auth_token)
-    if compare(validator.compute_signature(url, form), signature):
+    params = _SignedParams.of(form)
+    if compare(validator.compute_signature(url, params), signature):
         return True
-    return bool(validator.validate(url, form, signature))
+    return bool(validator.validate(url, params, signature))
+
+
+class _SignedParams(dict[str, list[str]]):
+    """Every posted value by name, as the validator reads a multi-dict (`getall`): given
+    Starlette's FormData it would look each name up by catching two AttributeErrors and
+    then scan every field for it."""
+
+    @classmethod
+    def of(cls, form: FormData) -> _SignedParams:
+        params = cls()
+        for key, value in form.multi_items():
+            params.setdefault(key, []).append(cast(str, value))
+        return params
+
+    def getall(self, key: str) -> list[str]:
+        return self[key]
 
 
 TwilioForm = Annotated[FormData, Depends(verified_form)]
