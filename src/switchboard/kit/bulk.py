@@ -9,6 +9,7 @@ in process, has no round trips or plans to save: it gets the plain executemany."
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -37,14 +38,15 @@ def unnest_rows(table: Table, columns: Sequence[str], prefix: str = "") -> Selec
     """Rows for `columns` of `table` (for INSERT ... SELECT), bound by `as_arrays`. JSON
     documents travel as text and are cast back: an array of JSON lists would read as a
     nested array."""
+    documents = _json_columns(table)
     rows = unnest(
         "rows",
-        [(name, Text() if _is_json(table, name) else table.c[name].type) for name in columns],
+        [(name, Text() if name in documents else table.c[name].type) for name in columns],
         prefix,
     )
     return select(
         *(
-            cast(rows.c[name], table.c[name].type) if _is_json(table, name) else rows.c[name]
+            cast(rows.c[name], table.c[name].type) if name in documents else rows.c[name]
             for name in columns
         )
     )
@@ -54,13 +56,15 @@ def as_arrays(
     table: Table, rows: Sequence[dict[str, Any]], columns: Sequence[str], prefix: str = ""
 ) -> dict[str, list[Any]]:
     """The parameters of `unnest_rows`: one list per column, in row order."""
+    documents = _json_columns(table)
     return {
         prefix + name: [json.dumps(row[name]) for row in rows]
-        if _is_json(table, name)
+        if name in documents
         else [row[name] for row in rows]
         for name in columns
     }
 
 
-def _is_json(table: Table, name: str) -> bool:
-    return isinstance(table.c[name].type, JSON)
+@functools.cache
+def _json_columns(table: Table) -> frozenset[str]:
+    return frozenset(column.name for column in table.c if isinstance(column.type, JSON))

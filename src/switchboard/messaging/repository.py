@@ -225,7 +225,7 @@ def _facts_statement(size: int, postgres: bool) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
         .label("opt_out_id"),
-        *(column.label(f"session_{column.name}") for column in latest.c),
+        *(latest.c[name].label(label) for name, label in _SESSION_LABELS),
     ).select_from(
         wanted.join(_tenants, _tenants.c.id == wanted.c.tenant_id).outerjoin(latest, with_latest)
     )
@@ -264,7 +264,7 @@ async def inbound_facts(
     found: list[InboundFacts | None] = [None] * len(wanted)
     for row in rows:
         latest = (
-            {column.name: row[f"session_{column.name}"] for column in _sessions.c}
+            {name: row[label] for name, label in _SESSION_LABELS}
             if row["session_id"] is not None
             else None
         )
@@ -285,6 +285,8 @@ async def inbound_facts(
     return found
 
 
+# The latest session's columns in the facts read: (column, label).
+_SESSION_LABELS = tuple((column.name, f"session_{column.name}") for column in _sessions.c)
 # PostgreSQL's statement fits every batch size.
 _FACTS_POSTGRES = DriverStatement(lambda: _facts_statement(0, True))
 
