@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,13 +23,11 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
     true,
     tuple_,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -159,23 +158,22 @@ _WANTED = (
 
 
 @functools.cache
-def _facts_statement(size: int, postgres: bool) -> Select[Any]:
-    """The facts of `size` messages: their questions as rows (`wanted`), each answered by
-    the same indexed lookups. PostgreSQL takes the questions as one array per column
-    (unnest), so one prepared statement serves every batch size; SQLite as a CTE of bound
-    parameters, built and compiled once per batch size."""
+def _facts_statement(postgres: bool) -> Select[Any]:
+    """The facts of any number of messages: their questions as rows (`wanted`), each
+    answered by the same indexed lookups. The questions are bound in one go, so one
+    statement serves every batch size: on PostgreSQL one array per column (unnest), on
+    SQLite one JSON array of rows (json_each), ids as the hex SQLite stores them."""
     wanted: Any
     if postgres:
         wanted = unnest("wanted", [("idx", Integer()), *_WANTED])
     else:
-        rows = [
-            select(
-                literal(index, Integer).label("idx"),
-                *(bindparam(f"{name}_{index}", type_=kind).label(name) for name, kind in _WANTED),
+        rows = func.json_each(bindparam("wanted", type_=String())).table_valued("value")
+        wanted = select(
+            *(
+                func.json_extract(rows.c.value, f"$[{position}]").label(name)
+                for position, name in enumerate(("idx", *(name for name, _kind in _WANTED)))
             )
-            for index in range(size)
-        ]
-        wanted = (union_all(*rows) if size > 1 else rows[0]).cte("wanted")
+        ).cte("wanted")
     candidates = _sessions.alias("candidates")
     newest = (
         select(candidates)
@@ -241,25 +239,34 @@ async def inbound_facts(
     message whose tenant is gone."""
     if not wanted:
         return []
-    columns: dict[str, list[Any]] = {
-        "tenant_id": [question.tenant_id for question in wanted],
-        "account_id": [question.account_id for question in wanted],
-        "sid": [question.provider_message_id for question in wanted],
-        "number": [question.number for question in wanted],
-        "grp": [question.channel_group for question in wanted],
-        "channel": [str(question.channel) for question in wanted],
-        "counterpart": [question.counterpart for question in wanted],
-    }
     rows: Iterable[Any]
     if dialect_of(session) == "postgresql":
-        rows = await _FACTS_POSTGRES.fetch(session, {"idx": list(range(len(wanted))), **columns})
-    else:
-        params = {
-            f"{name}_{index}": value
-            for name, values in columns.items()
-            for index, value in enumerate(values)
+        columns: dict[str, list[Any]] = {
+            "idx": list(range(len(wanted))),
+            "tenant_id": [question.tenant_id for question in wanted],
+            "account_id": [question.account_id for question in wanted],
+            "sid": [question.provider_message_id for question in wanted],
+            "number": [question.number for question in wanted],
+            "grp": [question.channel_group for question in wanted],
+            "channel": [str(question.channel) for question in wanted],
+            "counterpart": [question.counterpart for question in wanted],
         }
-        result = await session.execute(_facts_statement(len(wanted), False), params)
+        rows = await _FACTS_POSTGRES.fetch(session, columns)
+    else:
+        questions = [
+            [
+                index,
+                question.tenant_id.hex,
+                question.account_id.hex if question.account_id else None,
+                question.provider_message_id,
+                question.number,
+                question.channel_group,
+                str(question.channel),
+                question.counterpart,
+            ]
+            for index, question in enumerate(wanted)
+        ]
+        result = await session.execute(_facts_statement(False), {"wanted": json.dumps(questions)})
         rows = result.mappings()
     found: list[InboundFacts | None] = [None] * len(wanted)
     for row in rows:
@@ -288,7 +295,7 @@ async def inbound_facts(
 # The latest session's columns in the facts read: (column, label).
 _SESSION_LABELS = tuple((column.name, f"session_{column.name}") for column in _sessions.c)
 # PostgreSQL's statement fits every batch size.
-_FACTS_POSTGRES = DriverStatement(lambda: _facts_statement(0, True))
+_FACTS_POSTGRES = DriverStatement(lambda: _facts_statement(True))
 
 
 def _route(condition: Any) -> Select[Any]:

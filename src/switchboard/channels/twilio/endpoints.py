@@ -62,7 +62,6 @@ def inbound_intake(request: Request) -> InboundIntake:
     return intake
 
 
-
 def _unknown_destination(exc: service.UnknownDestination) -> Response:
     # Twilio's debugger shows this body next to the failed request.
     log.warning("Twilio webhook for an unknown destination: %s", exc.message)
