@@ -79,7 +79,7 @@ async def lock_counterparts(session: AsyncSession, people: Iterable[tuple[uuid.U
         return
     keys = sorted({_lock_key(tenant_id, address) for tenant_id, address in people})
     if keys:
-        await _LOCK_MANY.fetch(session, {"keys": keys})
+        await _LOCKS.fetch(session, {"keys": keys})
 
 
 def _lock_key(tenant_id: uuid.UUID, address: str) -> int:
@@ -97,7 +97,7 @@ _messages = cast(Table, Message.__table__)
 _phones = cast(Table, ContactPhone.__table__)
 _opt_outs = cast(Table, OptOut.__table__)
 # unnest() yields the array in order, so the locks are taken in the order given.
-_LOCK_MANY = DriverStatement(
+_LOCKS = DriverStatement(
     lambda: text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
 )
 
@@ -294,7 +294,7 @@ async def inbound_facts(
 
 # The latest session's columns in the facts read: (column, label).
 _SESSION_LABELS = tuple((column.name, f"session_{column.name}") for column in _sessions.c)
-# PostgreSQL's statement fits every batch size.
+# The facts read as asyncpg runs it (one statement for every batch size).
 _FACTS_POSTGRES = DriverStatement(lambda: _facts_statement(True))
 
 
