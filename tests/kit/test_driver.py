@@ -76,3 +76,15 @@ async def test_the_engines_listeners_see_each_statement(
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     ours = [(sql, args) for sql, args in seen if not sql.startswith("SAVEPOINT")]
     assert ours == [("SELECT $1::INTEGER + $2::INTEGER AS anon_1", [41, 1])]
+
+
+async def test_after_a_commit_the_session_begins_again(postgres_only: None, db: Database) -> None:
+    backend_pid = DriverStatement(lambda: select(func.pg_backend_pid()))
+    async with db.sessionmaker() as session:
+        first = await backend_pid.fetchval(session, {})
+        assert await backend_pid.fetchval(session, {}) == first  # one connection per transaction
+        await session.commit()
+        assert not session.in_transaction()
+        # Not the connection remembered from the last transaction: the session's own, begun.
+        await backend_pid.fetchval(session, {})
+        assert session.in_transaction()

@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -73,13 +74,32 @@ class DriverStatement:
         """The asyncpg connection under the session's transaction (begun if need be), and
         the arguments. The engine's `before_cursor_execute` listeners still see the
         statement (SQL echo, statement counts in tests), without a cursor or context."""
-        connection = await session.connection()
+        sync, driver = await _connections(session)
         arguments = self.arguments(params)
-        sync = connection.sync_connection
-        if sync is not None:
-            if sync.engine.echo:  # as SQLAlchemy's own echo writes it
-                sync.engine.logger.info("%s\n[driver] %r", self._compiled.sql, arguments)
-            for listener in sync.dispatch.before_cursor_execute:
-                listener(sync, None, self._compiled.sql, arguments, None, False)
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection, arguments
+        if sync.engine.echo:  # as SQLAlchemy's own echo writes it
+            sync.engine.logger.info("%s\n[driver] %r", self._compiled.sql, arguments)
+        for listener in sync.dispatch.before_cursor_execute:
+            listener(sync, None, self._compiled.sql, arguments, None, False)
+        return driver, arguments
+
+
+_CONNECTIONS = "switchboard.driver_connections"
+
+
+async def _connections(session: AsyncSession) -> tuple[Connection, Any]:
+    """The session's connection and the asyncpg connection under it, looked up once per
+    transaction: each lookup is two greenlet round trips through SQLAlchemy."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTIONS)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1], cached[2]
+    connection = await session.connection()  # begins the transaction if need be
+    raw = await connection.get_raw_connection()
+    sync = connection.sync_connection
+    assert sync is not None
+    session.info[_CONNECTIONS] = (
+        session.sync_session.get_transaction(),
+        sync,
+        raw.driver_connection,
+    )
+    return sync, raw.driver_connection

@@ -475,7 +475,10 @@ class _Batch:
             )
             for row, added in self.counted.values()
         ]
-        await self.session.flush()  # new contact cards first: sessions and messages point at them
+        if self.session.new or self.session.dirty or self.session.deleted:
+            # New contact cards (and a rule's other ORM writes) first: sessions and
+            # messages point at them. Nothing to flush is the common case, and not free.
+            await self.session.flush()
         writes = BatchWrites(
             closed=self.closed,
             opened=self.opened,
