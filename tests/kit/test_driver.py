@@ -17,10 +17,8 @@ from tests.factories import Factory
 _TENANTS = Tenant.__table__
 
 
-@pytest.fixture
-def postgres_only(backend: str) -> None:
-    if backend != "postgres":
-        pytest.skip("asyncpg runs PostgreSQL only; SQLite keeps the ordinary path")
+# asyncpg runs PostgreSQL only; SQLite keeps the ordinary path.
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
 _NAMES = DriverStatement(
@@ -34,7 +32,7 @@ _NAMES = DriverStatement(
 
 
 async def test_binds_by_name_and_fills_in_the_statements_own_values(
-    postgres_only: None, session: AsyncSession, factory: Factory
+    session: AsyncSession, factory: Factory
 ) -> None:
     tenants = [await factory.tenant(name=name) for name in ("Cedar", "Alder", "Birch")]
     await session.flush()
@@ -44,9 +42,7 @@ async def test_binds_by_name_and_fills_in_the_statements_own_values(
     assert _NAMES.arguments({"ids": []}) == [[], 2]
 
 
-async def test_runs_in_the_sessions_transaction(
-    postgres_only: None, db: Database, session: AsyncSession
-) -> None:
+async def test_runs_in_the_sessions_transaction(db: Database, session: AsyncSession) -> None:
     await session.execute(text("CREATE TEMPORARY TABLE driver_probe (n integer)"))
     insert = DriverStatement(lambda: text("INSERT INTO driver_probe VALUES (:n) RETURNING n"))
     count = text("SELECT count(*) FROM driver_probe")
@@ -61,7 +57,7 @@ async def test_runs_in_the_sessions_transaction(
 
 
 async def test_the_engines_listeners_see_each_statement(
-    postgres_only: None, session: AsyncSession, engine: AsyncEngine
+    session: AsyncSession, engine: AsyncEngine
 ) -> None:
     seen: list[tuple[str, Any]] = []
 
@@ -78,7 +74,7 @@ async def test_the_engines_listeners_see_each_statement(
     assert ours == [("SELECT $1::INTEGER + $2::INTEGER AS anon_1", [41, 1])]
 
 
-async def test_after_a_commit_the_session_begins_again(postgres_only: None, db: Database) -> None:
+async def test_after_a_commit_the_session_begins_again(db: Database) -> None:
     backend_pid = DriverStatement(lambda: select(func.pg_backend_pid()))
     async with db.sessionmaker() as session:
         first = await backend_pid.fetchval(session, {})
