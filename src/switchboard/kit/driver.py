@@ -5,15 +5,16 @@ statement is small and the server is busy: every execution goes through a greenl
 compiled cache's lookup, the bind processors of every parameter (element by element for
 an array) and a result object that wraps each row. For the few statements that every
 inbound webhook runs, `DriverStatement` compiles the Core statement once, for asyncpg, and
-runs it on the session's own connection (so in its transaction, after its flushes), with
-the parameters as the driver takes them. The statement is still written, typed and
+runs it on the session's own connection (so in its transaction), with the parameters as
+the driver takes them. The statement is still written, typed and
 reviewed as SQLAlchemy Core; only its execution skips a layer.
 
 What it gives up, deliberately: no bind processors run (values must already be what
 asyncpg encodes: aware datetimes, UUIDs, str, int, lists of those, JSON as text), no result
 processors run (rows are asyncpg Records, UUIDs are asyncpg's UUID, a subclass of
 uuid.UUID), and the driver's errors reach the caller unwrapped (asyncpg exceptions, not
-SQLAlchemy's). Used only on PostgreSQL; SQLite keeps the ordinary path."""
+SQLAlchemy's), and the session does not autoflush first: flush what the statement must
+see. Used only on PostgreSQL; SQLite keeps the ordinary path."""
 
 from __future__ import annotations
 
