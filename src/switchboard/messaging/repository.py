@@ -155,6 +155,12 @@ _WANTED = (
     ("channel", String()),
     ("counterpart", String()),
 )
+_QUESTIONS = ("idx", *(name for name, _kind in _WANTED))  # a question row's columns
+
+
+def _sqlite_json(value: Any) -> Any:
+    """A question's value in the JSON SQLite reads them from: ids as the hex it stores."""
+    return value.hex if isinstance(value, uuid.UUID) else value
 
 
 @functools.cache
@@ -162,7 +168,7 @@ def _facts_statement(postgres: bool) -> Select[Any]:
     """The facts of any number of messages: their questions as rows (`wanted`), each
     answered by the same indexed lookups. The questions are bound in one go, so one
     statement serves every batch size: on PostgreSQL one array per column (unnest), on
-    SQLite one JSON array of rows (json_each), ids as the hex SQLite stores them."""
+    SQLite one JSON array of rows (json_each)."""
     wanted: Any
     if postgres:
         wanted = unnest("wanted", [("idx", Integer()), *_WANTED])
@@ -171,7 +177,7 @@ def _facts_statement(postgres: bool) -> Select[Any]:
         wanted = select(
             *(
                 func.json_extract(rows.c.value, f"$[{position}]").label(name)
-                for position, name in enumerate(("idx", *(name for name, _kind in _WANTED)))
+                for position, name in enumerate(_QUESTIONS)
             )
         ).cte("wanted")
     candidates = _sessions.alias("candidates")
@@ -239,34 +245,29 @@ async def inbound_facts(
     message whose tenant is gone."""
     if not wanted:
         return []
+    questions = [  # one row per message, in the order of _QUESTIONS
+        (
+            index,
+            question.tenant_id,
+            question.account_id,
+            question.provider_message_id,
+            question.number,
+            question.channel_group,
+            str(question.channel),
+            question.counterpart,
+        )
+        for index, question in enumerate(wanted)
+    ]
     rows: Iterable[Any]
     if dialect_of(session) == "postgresql":
-        columns: dict[str, list[Any]] = {
-            "idx": list(range(len(wanted))),
-            "tenant_id": [question.tenant_id for question in wanted],
-            "account_id": [question.account_id for question in wanted],
-            "sid": [question.provider_message_id for question in wanted],
-            "number": [question.number for question in wanted],
-            "grp": [question.channel_group for question in wanted],
-            "channel": [str(question.channel) for question in wanted],
-            "counterpart": [question.counterpart for question in wanted],
-        }
+        by_column = zip(*questions, strict=True)
+        columns = {name: list(values) for name, values in zip(_QUESTIONS, by_column, strict=True)}
         rows = await _FACTS_POSTGRES.fetch(session, columns)
     else:
-        questions = [
-            [
-                index,
-                question.tenant_id.hex,
-                question.account_id.hex if question.account_id else None,
-                question.provider_message_id,
-                question.number,
-                question.channel_group,
-                str(question.channel),
-                question.counterpart,
-            ]
-            for index, question in enumerate(wanted)
-        ]
-        result = await session.execute(_facts_statement(False), {"wanted": json.dumps(questions)})
+        document = json.dumps(
+            [[_sqlite_json(value) for value in question] for question in questions]
+        )
+        result = await session.execute(_facts_statement(False), {"wanted": document})
         rows = result.mappings()
     found: list[InboundFacts | None] = [None] * len(wanted)
     for row in rows:
