@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from switchboard.crm.models import ContactCard
 from switchboard.kit.models import Base, TenantScoped
@@ -118,6 +118,8 @@ class MessagingSession(TenantScoped, Base):
     last_inbound_at: Mapped[datetime | None]
 
     contact: Mapped[ContactCard] = relationship(lazy="raise")
+    # Derived at query time by the inbox's reads (SessionRepository.waiting_on_reply).
+    awaiting_reply: Mapped[bool | None] = query_expression()
 
 
 class Message(TenantScoped, Base):

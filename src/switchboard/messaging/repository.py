@@ -32,11 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload, with_expression
 from sqlalchemy.sql.elements import ColumnElement
 
 from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
-from switchboard.crm.repository import ContactRepository
+from switchboard.crm.repository import ContactRepository, contact_name_contains
 from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import dialect_of
@@ -404,7 +404,11 @@ class SessionRepository(Repository[MessagingSession]):
     def with_contact(
         self, stmt: Select[tuple[MessagingSession]]
     ) -> Select[tuple[MessagingSession]]:
-        return stmt.options(selectinload(MessagingSession.contact))
+        """With the contact loaded and `awaiting_reply` derived: what an inbox row shows."""
+        return stmt.options(
+            selectinload(MessagingSession.contact),
+            with_expression(MessagingSession.awaiting_reply, self.waiting_on_reply()),
+        )
 
     def visible_to(
         self, stmt: Select[tuple[MessagingSession]], user: User
@@ -418,6 +422,48 @@ class SessionRepository(Repository[MessagingSession]):
             user,
         )
         return stmt.where(MessagingSession.contact_id.in_(visible))
+
+    @staticmethod
+    def opted_out() -> ColumnElement[bool]:
+        """The session's counterpart has opted out of its channel group (WhatsApp, or SMS,
+        which voice numbers share): nothing can be sent to them."""
+        whatsapp = MessagingSession.channel == Channel.whatsapp
+        return exists().where(
+            OptOut.tenant_id == MessagingSession.tenant_id,
+            or_(
+                and_(
+                    whatsapp,
+                    OptOut.channel_group == "whatsapp",
+                    ("whatsapp:" + OptOut.address) == MessagingSession.counterpart_address,
+                ),
+                and_(
+                    ~whatsapp,
+                    OptOut.channel_group == "sms",
+                    OptOut.address == MessagingSession.counterpart_address,
+                ),
+            ),
+        )
+
+    @classmethod
+    def waiting_on_reply(cls) -> ColumnElement[bool]:
+        """The customer wrote last, and we are still allowed to answer."""
+        return and_(
+            MessagingSession.last_inbound_at.is_not(None),
+            MessagingSession.last_inbound_at >= MessagingSession.last_message_at,
+            ~cls.opted_out(),
+        )
+
+    @staticmethod
+    def matching(stmt: Select[tuple[MessagingSession]], q: str) -> Select[tuple[MessagingSession]]:
+        """Sessions whose contact's name or company, or whose number, contains `q`."""
+        term = q.strip().lower()
+        conditions: list[ColumnElement[bool]] = [contact_name_contains(term)]
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 3:
+            conditions.append(MessagingSession.counterpart_address.contains(digits))
+        return stmt.join(ContactCard, ContactCard.id == MessagingSession.contact_id).where(
+            ContactCard.tenant_id == MessagingSession.tenant_id, or_(*conditions)
+        )
 
     async def latest_for_counterpart(
         self, channel: Channel, counterpart: str
@@ -608,6 +654,20 @@ class MessageRepository(Repository[Message]):
         Returns the stored row (every column), or None when the provider id was there."""
         row = message_row(self.tenant_id, values)
         return row if await insert_messages_once(self.session, [row]) else None
+
+    async def after(self, session_id: uuid.UUID, message: Message, limit: int) -> list[Message]:
+        """The session's messages stored after `message`, oldest first: what a screen that
+        already shows `message` has not seen yet."""
+        stmt = (
+            self.select()
+            .where(
+                Message.session_id == session_id,
+                tuple_(Message.created_at, Message.id) > tuple_(message.created_at, message.id),
+            )
+            .order_by(Message.created_at, Message.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def newer_inbound_exists(self, message: Message) -> bool:
         """Whether the customer wrote again in the same session after `message`."""

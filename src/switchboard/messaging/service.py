@@ -36,6 +36,7 @@ from switchboard.kit.events import Event, emit
 from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
+from switchboard.kit.repository import where_equal
 from switchboard.messaging.models import (
     Channel,
     DeliveryEvent,
@@ -465,10 +466,16 @@ async def queue_outbound(
 
 
 async def send_staff_message(
-    session: AsyncSession, user: User, contact_id: uuid.UUID, body: str
+    session: AsyncSession,
+    user: User,
+    contact_id: uuid.UUID,
+    body: str,
+    *,
+    session_id: uuid.UUID | None = None,
 ) -> Message:
-    """A staff member's text to a contact they can see. It pauses the AI in that session
-    (taken over by them) until someone releases it or a new session starts."""
+    """A staff member's text to a contact they can see, in `session_id` when they answer a
+    conversation (else the contact's latest). It pauses the AI in that session (taken over
+    by them) until someone releases it or a new session starts."""
     await ContactService(session, user).get(contact_id)  # 404 unless visible to the user
     return await queue_outbound(
         session,
@@ -478,6 +485,7 @@ async def send_staff_message(
         sender=sender_for_role(user.role),
         kind=MessageKind.manual,
         sender_user_id=user.id,
+        session_id=session_id,
         take_over=True,
     )
 
@@ -701,6 +709,15 @@ async def should_auto_reply(
 # --- takeover and the inbox ----------------------------------------------------------------------
 
 
+class InboxView(StrEnum):
+    """The inbox's tabs: who the conversation is waiting on."""
+
+    waiting = "waiting"  # the customer wrote last and may still be answered
+    ai = "ai"  # the AI handles it
+    taken_over = "taken_over"  # a person took it over from the AI
+    all = "all"
+
+
 @dataclass
 class SessionFilters:
     contact_id: uuid.UUID | None = None
@@ -708,6 +725,8 @@ class SessionFilters:
     status: SessionStatus | None = None
     ai_paused: bool | None = None
     taken_over_by_id: uuid.UUID | None = None
+    view: InboxView | None = None
+    q: str | None = None
 
 
 class InboxService(ScopedService[MessagingSession]):
@@ -719,16 +738,54 @@ class InboxService(ScopedService[MessagingSession]):
         self, filters: SessionFilters, params: PageParams
     ) -> tuple[list[MessagingSession], str | None]:
         stmt = self.repo.with_contact(self.visible())
-        for column, value in (
+        stmt = where_equal(
+            stmt,
             (MessagingSession.contact_id, filters.contact_id),
             (MessagingSession.channel, filters.channel),
             (MessagingSession.status, filters.status),
             (MessagingSession.ai_paused, filters.ai_paused),
             (MessagingSession.taken_over_by_id, filters.taken_over_by_id),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
+        )
+        if filters.view == InboxView.waiting:
+            stmt = stmt.where(self.repo.waiting_on_reply())
+        elif filters.view == InboxView.ai:
+            stmt = stmt.where(MessagingSession.ai_paused.is_(False))
+        elif filters.view == InboxView.taken_over:
+            stmt = stmt.where(MessagingSession.ai_paused.is_(True))
+        if filters.q and filters.q.strip():
+            stmt = self.repo.matching(stmt, filters.q)
         return await self.page(stmt, params)
+
+    async def waiting_count(self) -> int:
+        """Conversations whose customer is waiting on a reply: the count in the tab title."""
+        counted: int = await self.repo.count(self.visible().where(self.repo.waiting_on_reply()))
+        return counted
+
+    async def opt_out_of(self, conversation: MessagingSession) -> OptOut | None:
+        """The opt-out that keeps us from texting this session's customer, if any."""
+        return await find_opt_out(
+            self.session,
+            self.user.tenant_id,
+            conversation.counterpart_address,
+            conversation.channel,
+        )
+
+    async def messages_after(
+        self, ident: uuid.UUID, after_id: uuid.UUID, limit: int = 200
+    ) -> builtins.list[Message]:
+        """The session's messages newer than `after_id` (a message of that session)."""
+        anchor = await self.message(ident, after_id)
+        messages = MessageRepository(self.session, self.user.tenant_id)
+        return await messages.after(ident, anchor, limit)
+
+    async def message(self, ident: uuid.UUID, message_id: uuid.UUID) -> Message:
+        """One message of a session the user can see."""
+        conversation = await self.get(ident)
+        messages = MessageRepository(self.session, self.user.tenant_id)
+        found: Message = await messages.get(
+            message_id, messages.select().where(Message.session_id == conversation.id)
+        )
+        return found
 
     async def get_with_contact(self, ident: uuid.UUID) -> MessagingSession:
         found: MessagingSession = await self.repo.get(ident, self.repo.with_contact(self.visible()))

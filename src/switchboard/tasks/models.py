@@ -41,6 +41,16 @@ class TaskSource(StrEnum):
     system = "system"
 
 
+class TaskMaker(StrEnum):
+    """Who made a task: a person by hand, or the AI and the system on their own."""
+
+    person = "person"
+    ai = "ai"
+
+
+PERSON_SOURCES = frozenset({TaskSource.manual})
+
+
 class Task(TenantScoped, Base):
     __tablename__ = "tasks"
     __table_args__ = (

@@ -23,8 +23,10 @@ from switchboard.kit.pagination import PageParams
 from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tasks.models import (
+    PERSON_SOURCES,
     AssignedRole,
     Task,
+    TaskMaker,
     TaskPriority,
     TaskSource,
     TaskStatus,
@@ -48,6 +50,9 @@ class TaskFilters:
     lead_id: uuid.UUID | None = None
     appointment_id: uuid.UUID | None = None
     call_id: uuid.UUID | None = None
+    pending: bool | None = None  # true: still to do (open, overdue or not)
+    unassigned: bool | None = None  # true: waiting in a role's queue, nobody's yet
+    made_by: TaskMaker | None = None  # a person by hand, or the AI and the system
 
 
 def role_queue(user: User) -> AssignedRole:
@@ -90,6 +95,13 @@ class TaskService(ScopedService[Task]):
             (Task.appointment_id, filters.appointment_id),
             (Task.call_id, filters.call_id),
         )
+        if filters.pending is not None:
+            stmt = stmt.where((Task.status == TaskStatus.open) == filters.pending)
+        if filters.unassigned is not None:
+            stmt = stmt.where(Task.assignee_id.is_(None) == filters.unassigned)
+        if filters.made_by is not None:
+            by_person = Task.source.in_(PERSON_SOURCES)
+            stmt = stmt.where(by_person if filters.made_by == TaskMaker.person else ~by_person)
         return where_in_range(stmt, Task.due_at, filters.due_after, filters.due_before)
 
     @overload

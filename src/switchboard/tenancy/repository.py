@@ -27,6 +27,9 @@ class UserRepository(Repository[User]):
         if roles and user.role not in roles:
             raise InvalidField(field, f"{user.name} is a {user.role}, not a {' or '.join(roles)}")
 
+    async def everyone(self) -> list[User]:
+        return list((await self.session.execute(self.select().order_by(User.name))).scalars())
+
     async def all_active(self) -> list[User]:
         stmt = self.select().where(User.active.is_(True)).order_by(User.name)
         return list((await self.session.execute(stmt)).scalars())

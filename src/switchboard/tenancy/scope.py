@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
@@ -35,6 +36,14 @@ class ScopedService(Generic[M]):
     async def get(self, ident: uuid.UUID) -> M:
         found: M = await self.repo.get(ident, self.visible())
         return found
+
+    async def many(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, M]:
+        """The visible records among `ids`, by id, in one query."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        rows = await self.session.execute(self.visible().where(self.repo.model.id.in_(wanted)))
+        return {row.id: row for row in rows.scalars()}
 
     async def page(self, stmt: Select[M], params: PageParams) -> tuple[list[M], str | None]:
         result: tuple[list[M], str | None] = await self.repo.page(stmt, params)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
 from switchboard.kit.errors import Conflict, Unauthorized
 from switchboard.tenancy.models import Tenant, User
-from switchboard.tenancy.repository import user_by_email
+from switchboard.tenancy.repository import UserRepository, get_tenant, user_by_email
 from switchboard.tenancy.schemas import Token, UserCreate
 from switchboard.tenancy.security import create_access_token, hash_password, verify_password
 
@@ -25,6 +27,24 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     return Token(
         access_token=issue_token(settings, user), expires_in=settings.access_token_minutes * 60
     )
+
+
+async def tenant_of(session: AsyncSession, user: User) -> Tenant:
+    """The company `user` works for."""
+    return await get_tenant(session, user.tenant_id)
+
+
+async def team(session: AsyncSession, user: User) -> list[User]:
+    """The active staff of `user`'s company, by name: who a task can go to."""
+    return await UserRepository(session, user.tenant_id).all_active()
+
+
+async def staff_names(session: AsyncSession, user: User) -> dict[uuid.UUID, str]:
+    """Every staff member's name by id, deactivated ones included: who wrote or made what."""
+    return {
+        member.id: member.name
+        for member in await UserRepository(session, user.tenant_id).everyone()
+    }
 
 
 def issue_token(settings: Settings, user: User) -> str:

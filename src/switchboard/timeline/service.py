@@ -1,8 +1,10 @@
-"""A contact's timeline: calls, messages, tasks and appointments merged by time in one query."""
+"""A contact's timeline (calls, messages, tasks, appointments and in-home recordings merged
+by time in one query) and the overview a screen shows beside a conversation."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -10,15 +12,29 @@ from typing import Any
 from sqlalchemy import String, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.crm.models import Appointment, Call
-from switchboard.crm.repository import AppointmentRepository, CallRepository
-from switchboard.crm.service import ContactService
+from switchboard.crm.models import Appointment, Call, ContactCard, Lead, RecordingSession
+from switchboard.crm.repository import (
+    AppointmentRepository,
+    CallRepository,
+    RecordingSessionRepository,
+)
+from switchboard.crm.service import (
+    AppointmentFilters,
+    AppointmentService,
+    CallFilters,
+    CallService,
+    ContactService,
+    LeadFilters,
+    LeadService,
+    RecordingSessionService,
+)
 from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams, decode_values, encode_values
 from switchboard.kit.schemas import Schema
 from switchboard.messaging.models import Message
 from switchboard.tasks.models import Task, effective_status
 from switchboard.tasks.repository import TaskRepository
+from switchboard.tasks.service import TaskFilters, TaskService
 from switchboard.tenancy.models import User
 
 
@@ -27,6 +43,7 @@ class TimelineKind(StrEnum):
     message = "message"
     task = "task"
     appointment = "appointment"
+    recording = "recording"
 
 
 class TimelineItem(Schema):
@@ -81,7 +98,26 @@ async def contact_timeline(
         ).where(Appointment.tenant_id == tenant, Appointment.contact_id == contact_id),
         user,
     )
-    merged = union_all(call_rows, message_rows, task_rows, appointment_rows).subquery()
+    recordings = RecordingSessionRepository(session, tenant)
+    recording_rows = recordings.visible_to(
+        _row(
+            TimelineKind.recording,
+            RecordingSession,
+            RecordingSession.started_at,
+            literal("In-home recording"),
+            RecordingSession.status,
+        )
+        .join(Appointment, Appointment.id == RecordingSession.appointment_id)
+        .where(
+            RecordingSession.tenant_id == tenant,
+            Appointment.tenant_id == tenant,
+            Appointment.contact_id == contact_id,
+        ),
+        user,
+    )
+    merged = union_all(
+        call_rows, message_rows, task_rows, appointment_rows, recording_rows
+    ).subquery()
     columns = [merged.c.at, merged.c.id]
     stmt = select(merged)
     if params.cursor:
@@ -93,3 +129,43 @@ async def contact_timeline(
     more = len(rows) > params.limit
     next_cursor = encode_values([items[-1].at, items[-1].id]) if more else None
     return items, next_cursor
+
+
+async def timeline_records(
+    session: AsyncSession, user: User, items: list[TimelineItem]
+) -> dict[uuid.UUID, Call | RecordingSession]:
+    """The calls (with transcript and analysis) and recordings a timeline page names, for a
+    screen that shows them in full: two queries, whatever the page holds."""
+    calls = await CallService(session, user).many(i.id for i in items if i.kind == "call")
+    recordings = await RecordingSessionService(session, user).many(
+        i.id for i in items if i.kind == "recording"
+    )
+    return {**calls, **recordings}
+
+
+@dataclass(frozen=True)
+class ContactOverview:
+    """What a CSR wants beside a conversation: the card, the lead, what is next."""
+
+    contact: ContactCard
+    leads: list[Lead]
+    upcoming: list[Appointment]
+    open_tasks: list[Task]
+    open_task_count: int
+    recent_calls: list[Call]
+
+
+async def contact_overview(
+    session: AsyncSession, user: User, contact_id: uuid.UUID, *, limit: int = 5
+) -> ContactOverview:
+    contact = await ContactService(session, user).get(contact_id)  # 404 unless visible
+    page = PageParams(limit=limit)
+    leads, _ = await LeadService(session, user).list_page(LeadFilters(contact_id=contact_id), page)
+    upcoming, _ = await AppointmentService(session, user).list_page(
+        AppointmentFilters(contact_id=contact_id, starts_after=utcnow()), page
+    )
+    tasks, task_count = await TaskService(session, user).most_urgent(
+        TaskFilters(contact_id=contact_id), pending=True, limit=limit
+    )
+    calls, _ = await CallService(session, user).list_page(CallFilters(contact_id=contact_id), page)
+    return ContactOverview(contact, leads, upcoming, tasks, task_count, calls)
