@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from switchboard.assistant.endpoints import router as assistant_router
@@ -29,6 +30,7 @@ from switchboard.realtime.endpoints import router as realtime_router
 from switchboard.tasks.endpoints import router as tasks_router
 from switchboard.tenancy.endpoints import router as auth_router
 from switchboard.timeline.endpoints import router as timeline_router
+from switchboard.web import install_web
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if owns_db:
                 await app.state.db.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files the package ships: /docs works without the internet.
+    app = FastAPIOffline(
         title="Switchboard",
         summary="Communications and operations hub for home-services sales teams",
         version="0.1.0",
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         app.include_router(router)
     mount_mcp(app)
+    install_web(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -14,6 +14,8 @@ from switchboard.kit.errors import Unauthorized
 
 _hasher = PasswordHash.recommended()
 _ALGORITHM = "HS256"
+# The web app's session cookie: it holds an ordinary access token (see web/auth.py).
+SESSION_COOKIE = "sb_session"
 
 
 def hash_password(password: str) -> str:

@@ -1,0 +1,11 @@
+"""Every page of the web app, one module per screen, under one router."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from switchboard.web.pages import auth, contacts, inbox, placeholders, tasks
+
+router = APIRouter(include_in_schema=False)
+for module in (auth, inbox, tasks, contacts, placeholders):
+    router.include_router(module.router)

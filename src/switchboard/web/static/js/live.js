@@ -1,0 +1,211 @@
+// The live connection: /ws events (JSON, see the README) refresh the blocks of the page they
+// touch, by asking the server for that block. After a dropped connection the page catches
+// up on everything it shows, so nothing is missed.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  var status = document.getElementById("live-status");
+  if (!live || !status) return;
+  var thread = document.querySelector(".thread-pane[data-session-id]");
+  var sessionId = thread ? thread.dataset.sessionId : null;
+  var connectedBefore = false;
+  var timers = {};
+  var RECONNECTED_BY_EXTENSION = [1006, 1011, 1012, 1013];
+
+  function setState(state, text) {
+    status.dataset.state = state;
+    status.textContent = text;
+  }
+
+  function later(key, run) {
+    clearTimeout(timers[key]);
+    timers[key] = setTimeout(run, 60);
+  }
+
+  function fragment(url, target) {
+    return fetch(url, {
+      headers: { "HX-Request": "true", "HX-Target": target, "HX-Current-URL": location.href },
+      credentials: "same-origin"
+    }).then(function (response) {
+      if (response.status === 204 && response.headers.get("HX-Redirect")) {
+        location.assign(response.headers.get("HX-Redirect"));
+        return null;
+      }
+      return response.ok ? response.text() : null;
+    });
+  }
+
+  function nodes(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    return Array.prototype.slice.call(template.content.children);
+  }
+
+  function replace(id, url) {
+    var current = document.getElementById(id);
+    if (!current) return Promise.resolve();
+    return fragment(url, id).then(function (html) {
+      if (html === null) return;
+      var fresh = nodes(html)[0];
+      var now = document.getElementById(id);
+      if (!fresh || !now) return;
+      now.replaceWith(fresh);
+      htmx.process(fresh);
+    });
+  }
+
+  // --- the conversation list and the waiting count -------------------------------------
+  function refreshList() {
+    var list = document.getElementById("conversation-list");
+    var items = document.getElementById("conversation-items");
+    if (!list || !items) return;
+    fragment("/inbox?" + list.dataset.query, "conversation-items").then(function (html) {
+      if (html === null) return;
+      var rows = document.getElementById("conversation-items");
+      rows.innerHTML = html;
+      if (sessionId) {
+        var selected = rows.querySelector('[data-session-id="' + sessionId + '"]');
+        if (selected) selected.setAttribute("aria-current", "true");
+      }
+      htmx.process(rows);
+    });
+  }
+
+  function refreshBadge() {
+    replace("waiting-badge", "/inbox/waiting").then(function () {
+      var badge = document.getElementById("waiting-badge");
+      if (!badge) return;
+      var count = parseInt(badge.dataset.count || "0", 10);
+      var title = document.title.replace(/^\(\d+\) /, "");
+      document.title = count > 0 ? "(" + count + ") " + title : title;
+    });
+  }
+
+  // --- the open conversation ------------------------------------------------------------
+  var syncing = null;
+  var again = false;
+
+  function nearBottom(pane) {
+    return pane.scrollHeight - pane.scrollTop - pane.clientHeight < 120;
+  }
+
+  function scrollToEnd() {
+    var pane = document.getElementById("messages");
+    if (pane) pane.scrollTop = pane.scrollHeight;
+    var last = document.querySelector("#message-list > li.msg:last-child");
+    if (last && window.matchMedia("(max-width: 900px)").matches) last.scrollIntoView({ block: "end" });
+  }
+
+  // Appends what the thread does not show yet; one request at a time, so a message that
+  // arrives by two paths (the send's answer and the live event) is shown once.
+  function syncThread() {
+    if (!sessionId) return;
+    if (syncing) { again = true; return; }
+    var list = document.getElementById("message-list");
+    var pane = document.getElementById("messages");
+    if (!list || !pane) return;
+    var shown = list.querySelectorAll("li.msg");
+    var last = shown.length ? shown[shown.length - 1].dataset.messageId : null;
+    var url = "/inbox/" + sessionId + "/messages" + (last ? "?after=" + last : "");
+    var stick = nearBottom(pane);
+    syncing = fragment(url, "message-list").then(function (html) {
+      if (html === null) return;
+      if (!last) list.innerHTML = "";
+      nodes(html).forEach(function (node) {
+        var existing = node.id ? document.getElementById(node.id) : null;
+        if (existing) existing.replaceWith(node); else list.appendChild(node);
+        htmx.process(node);
+      });
+      if (stick) scrollToEnd();
+    }).finally(function () {
+      syncing = null;
+      if (again) { again = false; syncThread(); }
+    });
+  }
+
+  function refreshMessage(id) {
+    if (!document.getElementById("msg-" + id)) { syncThread(); return; }
+    replace("msg-" + id, "/inbox/" + sessionId + "/messages/" + id);
+  }
+
+  function refreshHeader() {
+    replace("conversation-header", "/inbox/" + sessionId + "/header").then(function () {
+      var header = document.getElementById("conversation-header");
+      var composer = document.getElementById("composer");
+      // The composer is redrawn only when opting out changed, so a draft survives.
+      if (header && composer && header.dataset.optedOut !== composer.dataset.optedOut) {
+        replace("composer", "/inbox/" + sessionId + "/composer");
+      }
+    });
+  }
+
+  function refreshPanel() {
+    if (sessionId) replace("contact-panel", "/inbox/" + sessionId + "/panel");
+  }
+
+  function resync() {
+    refreshList();
+    refreshBadge();
+    if (sessionId) {
+      var list = document.getElementById("message-list");
+      if (list) list.innerHTML = "";
+      syncThread();
+      refreshHeader();
+      refreshPanel();
+    }
+    document.body.dispatchEvent(new CustomEvent("sb:tasks-changed"));
+  }
+
+  function handle(event) {
+    var data = event.data || {};
+    var type = event.type || "";
+    if (type === "resync") { resync(); return; }
+    if (type.indexOf("message.") === 0 || type.indexOf("session.") === 0) {
+      later("badge", refreshBadge);
+      later("list", refreshList);
+    }
+    if (sessionId) {
+      var message = data.message;
+      var conversation = data.session;
+      if (message && message.session_id === sessionId) {
+        if (type === "message.created") later("thread", syncThread);
+        else refreshMessage(message.id);
+      }
+      if (conversation && conversation.id === sessionId) later("header", refreshHeader);
+    }
+    if (type.indexOf("task.") === 0) {
+      later("tasks", function () {
+        document.body.dispatchEvent(new CustomEvent("sb:tasks-changed"));
+        refreshPanel();
+      });
+    }
+  }
+
+  live.addEventListener("htmx:wsConnecting", function () {
+    setState("connecting", connectedBefore ? "Reconnecting…" : "Connecting…");
+  });
+  live.addEventListener("htmx:wsOpen", function () {
+    setState("live", "Live");
+    if (connectedBefore) resync();
+    connectedBefore = true;
+  });
+  live.addEventListener("htmx:wsClose", function (e) {
+    var code = e.detail.event.code;
+    if (code === 4401) {
+      location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+      return;
+    }
+    setState("offline", "Offline, reconnecting…");
+    if (RECONNECTED_BY_EXTENSION.indexOf(code) < 0 && e.detail.socketWrapper) {
+      setTimeout(e.detail.socketWrapper.reconnect, 1000 + Math.random() * 2000);
+    }
+  });
+  live.addEventListener("htmx:wsBeforeMessage", function (e) {
+    e.preventDefault(); // JSON events, not HTML to swap
+    var event;
+    try { event = JSON.parse(e.detail.message); } catch (err) { return; }
+    handle(event);
+  });
+  document.body.addEventListener("sb:sent", function () { syncThread(); });
+  if (sessionId) scrollToEnd();
+})();
