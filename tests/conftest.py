@@ -39,15 +39,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI a skipped PostgreSQL or Redis test is a failure: the services must be there."""
+    """In CI a skipped PostgreSQL, Redis or browser test is a failure: they must be there."""
     if os.environ.get("CI", "").lower() != "true":
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
-    needed = [r for r in skipped if {"postgres", "redis"} & set(r.keywords)]
+    needed = [r for r in skipped if {"postgres", "redis", "browser"} & set(r.keywords)]
     if needed:
         reporter.write_line(
-            f"CI: {len(needed)} PostgreSQL/Redis tests were skipped; that fails the run.", red=True
+            f"CI: {len(needed)} PostgreSQL, Redis or browser tests were skipped; that fails the run.",
+            red=True,
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -62,13 +62,28 @@
     fragment("/inbox?" + list.dataset.query, "conversation-items").then(function (html) {
       if (html === null) return;
       var rows = document.getElementById("conversation-items");
-      rows.innerHTML = html;
-      if (sessionId) {
-        var selected = rows.querySelector('[data-session-id="' + sessionId + '"]');
-        if (selected) selected.setAttribute("aria-current", "true");
-      }
-      htmx.process(rows);
+      var fresh = nodes(html);
+      fresh.forEach(function (node) {
+        if (sessionId && node.dataset.sessionId === sessionId) node.setAttribute("aria-current", "true");
+      });
+      reconcile(rows, fresh);
     });
+  }
+
+  // Rows that did not change stay the very same elements (so a row under the pointer or
+  // with focus is never swapped out); changed ones are replaced, and the order follows.
+  function reconcile(container, fresh) {
+    var keep = fresh.map(function (node) {
+      var key = node.dataset.sessionId;
+      var old = key ? container.querySelector('li[data-session-id="' + key + '"]') : null;
+      return old && old.isEqualNode(node) ? old : node;
+    });
+    keep.forEach(function (node, index) {
+      var current = container.children[index] || null;
+      if (current !== node) container.insertBefore(node, current);
+      if (fresh.indexOf(node) >= 0) htmx.process(node);
+    });
+    while (container.children.length > keep.length) container.lastElementChild.remove();
   }
 
   function refreshBadge() {
@@ -160,7 +175,8 @@
     var data = event.data || {};
     var type = event.type || "";
     if (type === "resync") { resync(); return; }
-    if (type.indexOf("message.") === 0 || type.indexOf("session.") === 0) {
+    // A delivery status changes no row of the list: only new messages and sessions do.
+    if (type === "message.created" || type.indexOf("session.") === 0) {
       later("badge", refreshBadge);
       later("list", refreshList);
     }
