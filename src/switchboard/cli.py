@@ -162,11 +162,7 @@ def worker() -> None:
         db.bus = make_bus(settings.redis_url)
         await db.bus.start()
         try:
-            await Worker(
-                db,
-                poll_seconds=settings.worker_poll_seconds,
-                concurrency=settings.worker_concurrency,
-            ).run_forever()
+            await Worker.from_settings(db, settings).run_forever()
         finally:
             await db.bus.stop()
 
