@@ -6,6 +6,11 @@ retried with backoff, and finished jobs are pruned after their retention."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +20,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.ai.autoresponder import AUTO_REPLY_JOB
 from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
@@ -297,3 +303,90 @@ def _forget_gates() -> Iterator[None]:
     for gate in gates.values():
         gate.release.set()
     gates.clear()
+
+
+# --- slots ----------------------------------------------------------------------------------
+
+
+async def test_a_long_job_does_not_hold_up_the_next_one(database_url: str) -> None:
+    """`run_forever` claims into every free slot while a long job runs (committed jobs, on
+    their own Database)."""
+    db = Database.from_url(database_url)
+    async with db.transaction() as session:
+        tenant = Tenant(name="Slots Co", slug=f"slots-{uuid.uuid4().hex[:10]}")
+        session.add(tenant)
+        await session.flush()
+        gates["slots"] = gate = Gate()
+        long = enqueue(session, PARKED, {"gate": "slots"}, tenant_id=tenant.id)
+    worker = Worker(db, concurrency=2, poll_seconds=0.05)
+    running = asyncio.create_task(worker.run_forever())
+    try:
+        await asyncio.wait_for(gate.started.wait(), 10)
+        async with db.transaction() as session:
+            quick = enqueue(session, SIDE_EFFECT, {"by_attempt": 0}, tenant_id=tenant.id)
+        for _ in range(500):
+            async with db.transaction() as session:
+                if (await _job(session, quick.id)).status == JobStatus.done:
+                    break
+            await asyncio.sleep(0.01)
+        async with db.transaction() as session:
+            assert (await _job(session, quick.id)).status == JobStatus.done
+            assert (await _job(session, long.id)).status == JobStatus.running
+        worker.stop()
+        gate.release.set()  # a stopping worker lets its running job finish
+        await asyncio.wait_for(running, 10)
+        async with db.transaction() as session:
+            assert (await _job(session, long.id)).status == JobStatus.done
+    finally:
+        gate.release.set()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        async with db.transaction() as session:
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+        await db.dispose()
+
+
+# --- the worker process ---------------------------------------------------------------------
+
+
+async def test_the_worker_process_runs_jobs_and_stops_on_sigterm(database_url: str) -> None:
+    """`switchboard worker` as it runs in production: it takes a committed job, and SIGTERM
+    lets it finish and exit cleanly (a job of a message that is gone: skipped, done)."""
+    db = Database.from_url(database_url)
+    async with db.transaction() as session:
+        tenant = Tenant(name="Worker Co", slug=f"worker-{uuid.uuid4().hex[:10]}")
+        session.add(tenant)
+        await session.flush()
+        ids = {"session_id": str(uuid.uuid4()), "message_id": str(uuid.uuid4())}
+        queued = enqueue(
+            session, AUTO_REPLY_JOB, {"tenant_id": str(tenant.id), **ids}, tenant_id=tenant.id
+        )
+    env = {
+        **os.environ,
+        "SWITCHBOARD_DEMO": "true",
+        "SWITCHBOARD_DATABASE_URL": database_url,
+        "SWITCHBOARD_WORKER_POLL_SECONDS": "0.2",
+        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+    }
+    env.pop("SWITCHBOARD_REDIS_URL", None)
+    command = [sys.executable, "-m", "switchboard.cli", "worker"]
+    process = await asyncio.create_subprocess_exec(*command, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.returncode is None, "the worker exited"
+            async with db.transaction() as session:
+                if (await _job(session, queued.id)).status == JobStatus.done:
+                    break
+            assert time.monotonic() < deadline, "the worker did not run the job"
+            await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        async with db.transaction() as session:
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+        await db.dispose()

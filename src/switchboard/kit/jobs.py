@@ -320,11 +320,18 @@ class Worker:
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
         finally:
+            for task in running:  # cancelled itself: what still runs stops with it
+                task.cancel()
             _wakeups.remove(self._wakeup)
 
     def stop(self) -> None:
+        """Claim no more jobs; `run_forever` returns once the running ones have ended."""
         self._stopping = True
         self._wakeup.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     async def run_due(self) -> int:
         """Run the jobs that are due now; returns how many ran."""
@@ -404,7 +411,12 @@ class Worker:
         key = (job.id, job.attempts)
         self._runs[key] = run
         try:
-            await self._attempt(job)
+            try:
+                await self._attempt(job)
+            finally:
+                # From here on the heartbeat leaves this run alone: a failure is recorded
+                # under the same token check, and nothing cancels it halfway.
+                del self._runs[key]
         except LeaseLost:
             log.warning("job %s (%s) attempt %d lost its lease", job.id, job.kind, job.attempts)
         except asyncio.CancelledError:
@@ -418,8 +430,6 @@ class Worker:
             )
         except Exception as exc:
             await self._record_failure(job, exc)
-        finally:
-            self._runs.pop(key, None)
 
     async def _attempt(self, job: Job) -> None:
         registered = _HANDLERS.get(job.kind)
@@ -500,15 +510,19 @@ class Worker:
                 )
                 held = {(row.id, row.attempts) for row in renewed}
         except Exception:
-            for run in runs:
+            for run in self._still_running(runs):
                 if run.renewed_at + self.lease <= now:
                     run.lose()
             raise
-        for run in runs:
+        for run in self._still_running(runs):
             if (run.job.id, run.job.attempts) in held:
                 run.renewed_at = now
             else:
                 run.lose()
+
+    def _still_running(self, runs: list[_Run]) -> list[_Run]:
+        """Those of `runs` still under way (some may have ended while the heartbeat ran)."""
+        return [run for run in runs if self._runs.get((run.job.id, run.job.attempts)) is run]
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self) -> AsyncIterator[None]:
