@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -183,37 +183,31 @@ async def test_the_heartbeat_stops_a_run_whose_job_was_taken(
     assert second.attempts == 2
 
 
-async def test_a_heartbeat_keeps_a_long_jobs_lease(
-    database_url: str, settings: Settings, frozen_clock: Any
-) -> None:
+async def test_a_heartbeat_keeps_a_long_jobs_lease(database_url: str, frozen_clock: Any) -> None:
     """Two workers as two processes would be: each its own engine, real commits."""
     runner_db, other_db = Database.from_url(database_url), Database.from_url(database_url)
-    async with runner_db.transaction() as session:
-        tenant = Tenant(name="Lease Co", slug=f"lease-{uuid.uuid4().hex[:10]}")
-        session.add(tenant)
-        await session.flush()
-        gates["long"] = gate = Gate()
-        queued = enqueue(session, PARKED, {"gate": "long"}, tenant_id=tenant.id)
+    gates["long"] = gate = Gate()
     try:
-        runner = Worker(runner_db, heartbeat_seconds=0.02)
-        other = Worker(other_db)
-        running = asyncio.create_task(runner.run_due())
-        await asyncio.wait_for(gate.started.wait(), 10)
-        for _ in range(6):  # a minute: four leases
-            frozen_clock.advance(10)
-            await _renewed(other_db, queued.id)
-            assert await other.run_due() == 0
-        gate.release.set()
-        assert await asyncio.wait_for(running, 10) == 1
-        async with other_db.transaction() as session:
-            job = await _job(session, queued.id)
-            assert (job.status, job.attempts) == (JobStatus.done, 1)
-            assert await _side_effects(session, tenant.id) == [1]
-        assert gate.cancelled == 0
+        async with committed_tenant(other_db) as tenant:
+            async with runner_db.transaction() as session:
+                queued = enqueue(session, PARKED, {"gate": "long"}, tenant_id=tenant.id)
+            runner = Worker(runner_db, heartbeat_seconds=0.02)
+            other = Worker(other_db)
+            running = asyncio.create_task(runner.run_due())
+            await asyncio.wait_for(gate.started.wait(), 10)
+            for _ in range(6):  # a minute: four leases
+                frozen_clock.advance(10)
+                await _renewed(other_db, queued.id)
+                assert await other.run_due() == 0
+            gate.release.set()
+            assert await asyncio.wait_for(running, 10) == 1
+            async with other_db.transaction() as session:
+                job = await _job(session, queued.id)
+                assert (job.status, job.attempts) == (JobStatus.done, 1)
+                assert await _side_effects(session, tenant.id) == [1]
+            assert gate.cancelled == 0
     finally:
         gate.release.set()
-        async with other_db.transaction() as session:
-            await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
         await runner_db.dispose()
         await other_db.dispose()
 
@@ -312,38 +306,29 @@ async def test_a_long_job_does_not_hold_up_the_next_one(database_url: str) -> No
     """`run_forever` claims into every free slot while a long job runs (committed jobs, on
     their own Database)."""
     db = Database.from_url(database_url)
-    async with db.transaction() as session:
-        tenant = Tenant(name="Slots Co", slug=f"slots-{uuid.uuid4().hex[:10]}")
-        session.add(tenant)
-        await session.flush()
-        gates["slots"] = gate = Gate()
-        long = enqueue(session, PARKED, {"gate": "slots"}, tenant_id=tenant.id)
+    gates["slots"] = gate = Gate()
     worker = Worker(db, concurrency=2, poll_seconds=0.05)
     running = asyncio.create_task(worker.run_forever())
     try:
-        await asyncio.wait_for(gate.started.wait(), 10)
-        async with db.transaction() as session:
-            quick = enqueue(session, SIDE_EFFECT, {"by_attempt": 0}, tenant_id=tenant.id)
-        for _ in range(500):
+        async with committed_tenant(db) as tenant:
             async with db.transaction() as session:
-                if (await _job(session, quick.id)).status == JobStatus.done:
-                    break
-            await asyncio.sleep(0.01)
-        async with db.transaction() as session:
-            assert (await _job(session, quick.id)).status == JobStatus.done
-            assert (await _job(session, long.id)).status == JobStatus.running
-        worker.stop()
-        gate.release.set()  # a stopping worker lets its running job finish
-        await asyncio.wait_for(running, 10)
-        async with db.transaction() as session:
-            assert (await _job(session, long.id)).status == JobStatus.done
+                long = enqueue(session, PARKED, {"gate": "slots"}, tenant_id=tenant.id)
+            await asyncio.wait_for(gate.started.wait(), 10)
+            async with db.transaction() as session:
+                quick = enqueue(session, SIDE_EFFECT, {"by_attempt": 0}, tenant_id=tenant.id)
+            await _until_done(db, quick.id)
+            async with db.transaction() as session:
+                assert (await _job(session, long.id)).status == JobStatus.running
+            worker.stop()
+            gate.release.set()  # a stopping worker lets its running job finish
+            await asyncio.wait_for(running, 10)
+            async with db.transaction() as session:
+                assert (await _job(session, long.id)).status == JobStatus.done
     finally:
         gate.release.set()
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
-        async with db.transaction() as session:
-            await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
         await db.dispose()
 
 
@@ -353,15 +338,6 @@ async def test_a_long_job_does_not_hold_up_the_next_one(database_url: str) -> No
 async def test_the_worker_process_runs_jobs_and_stops_on_sigterm(database_url: str) -> None:
     """`switchboard worker` as it runs in production: it takes a committed job, and SIGTERM
     lets it finish and exit cleanly (a job of a message that is gone: skipped, done)."""
-    db = Database.from_url(database_url)
-    async with db.transaction() as session:
-        tenant = Tenant(name="Worker Co", slug=f"worker-{uuid.uuid4().hex[:10]}")
-        session.add(tenant)
-        await session.flush()
-        ids = {"session_id": str(uuid.uuid4()), "message_id": str(uuid.uuid4())}
-        queued = enqueue(
-            session, AUTO_REPLY_JOB, {"tenant_id": str(tenant.id), **ids}, tenant_id=tenant.id
-        )
     env = {
         **os.environ,
         "SWITCHBOARD_DEMO": "true",
@@ -370,23 +346,50 @@ async def test_the_worker_process_runs_jobs_and_stops_on_sigterm(database_url: s
         "SWITCHBOARD_LOG_LEVEL": "WARNING",
     }
     env.pop("SWITCHBOARD_REDIS_URL", None)
-    command = [sys.executable, "-m", "switchboard.cli", "worker"]
-    process = await asyncio.create_subprocess_exec(*command, env=env)
+    db = Database.from_url(database_url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.returncode is None, "the worker exited"
+        async with committed_tenant(db) as tenant:
             async with db.transaction() as session:
-                if (await _job(session, queued.id)).status == JobStatus.done:
-                    break
-            assert time.monotonic() < deadline, "the worker did not run the job"
-            await asyncio.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
+                ids = {"session_id": str(uuid.uuid4()), "message_id": str(uuid.uuid4())}
+                payload = {"tenant_id": str(tenant.id), **ids}
+                queued = enqueue(session, AUTO_REPLY_JOB, payload, tenant_id=tenant.id)
+            command = [sys.executable, "-m", "switchboard.cli", "worker"]
+            process = await asyncio.create_subprocess_exec(*command, env=env)
+            try:
+                await _until_done(db, queued.id, within=30)
+                assert process.returncode is None
+                process.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(process.wait(), 15) == 0
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await db.dispose()
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def committed_tenant(db: Database) -> AsyncIterator[Tenant]:
+    """A tenant committed on `db` (not in the rolled-back test transaction), deleted with
+    all its jobs afterwards."""
+    async with db.transaction() as session:
+        tenant = Tenant(name="Lease Co", slug=f"lease-{uuid.uuid4().hex[:10]}")
+        session.add(tenant)
+    try:
+        yield tenant
+    finally:
         async with db.transaction() as session:
             await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
-        await db.dispose()
+
+
+async def _until_done(db: Database, job_id: uuid.UUID, within: float = 5) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        async with db.transaction() as session:
+            if (await _job(session, job_id)).status == JobStatus.done:
+                return
+        assert time.monotonic() < deadline, "the job was not done in time"
+        await asyncio.sleep(0.02)
