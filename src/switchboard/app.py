@@ -49,11 +49,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await app.state.bus.start()
         worker_task = None
         if settings.run_worker:
-            worker = Worker(
-                app.state.db,
-                poll_seconds=settings.worker_poll_seconds,
-                concurrency=settings.worker_concurrency,
-            )
+            worker = Worker.from_settings(app.state.db, settings)
             worker_task = asyncio.create_task(worker.run_forever(), name="switchboard-worker")
         try:
             async with mcp_lifespan(app):

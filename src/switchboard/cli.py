@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -161,16 +162,32 @@ def worker() -> None:
         # the sockets held by the API processes; without it there is nobody to tell.
         db.bus = make_bus(settings.redis_url)
         await db.bus.start()
+        jobs = Worker.from_settings(db, settings)
+        _stop_on_signals(jobs)
         try:
-            await Worker(
-                db,
-                poll_seconds=settings.worker_poll_seconds,
-                concurrency=settings.worker_concurrency,
-            ).run_forever()
+            await jobs.run_forever()
+        except asyncio.CancelledError:
+            logging.getLogger(__name__).warning("worker stopped with jobs still running")
         finally:
             await db.bus.stop()
 
     _run(go, settings)
+
+
+def _stop_on_signals(jobs: Worker) -> None:
+    """SIGTERM or Ctrl-C: claim no more jobs and let the running ones finish (each within
+    its kind's timeout). A second signal stops at once: their leases run out and another
+    worker takes them."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def on_signal() -> None:
+        if jobs.stopping and main is not None:
+            main.cancel()
+        jobs.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal)
 
 
 @app.command()

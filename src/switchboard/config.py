@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     run_worker: bool = Field(True, description="Run the job worker inside the API process.")
     worker_poll_seconds: float = 1.0
     worker_concurrency: int = 4
+    job_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="A running job's lease, renewed by its worker's heartbeat: the job of a "
+        "worker that died is taken by another this long after its last renewal.",
+    )
+    job_retention_hours: float = Field(
+        24.0, gt=0, description="Done jobs are deleted this long after they finished."
+    )
+    failed_job_retention_days: float = Field(
+        30.0, gt=0, description="Failed jobs are kept this long for a look, then deleted."
+    )
 
     session_gap_seconds: int = 300
 

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai import autoresponder
 from switchboard.ai.autoresponder import AUTO_REPLY_JOB, FALLBACK_REPLY, auto_reply
+from switchboard.ai.builtin import BuiltinModel
 from switchboard.ai.customer_tools import HANDOFF_TASK_TITLE
 from switchboard.ai.model import Completion, ModelError, ModelMessage, StreamItem, ToolSpec
 from switchboard.config import Settings
@@ -478,3 +479,100 @@ async def test_the_job_closes_its_model_even_when_it_fails(
     assert model.closed  # the first attempt raised ModelError for a retry
     [job] = await auto_reply_jobs(session)
     assert job.attempts == 1 and job.status != JobStatus.done
+
+
+# --- no transaction while the model answers -------------------------------------------------
+
+
+class WatchingModel:
+    """The built-in model, noting at each call how many connections the worker's engine
+    has checked out; `meanwhile` runs during the first call, as a person acting while the
+    model thinks."""
+
+    name = "watching"
+
+    def __init__(self, db: Database, meanwhile: Any = None) -> None:
+        self.db = db
+        self.meanwhile = meanwhile
+        self.inner = BuiltinModel()
+        self.checked_out: list[int] = []
+
+    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+        self.checked_out.append(self.db.engine.pool.checkedout())  # type: ignore[attr-defined]
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+        return await self.inner.complete(messages, tools)
+
+    async def stream(
+        self, messages: list[ModelMessage], tools: list[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        yield await self.complete(messages, tools)
+
+
+@dataclass
+class LiveScene:
+    db: Database
+    at: Scene
+    question: Message
+
+
+@pytest.fixture
+async def live(database_url: str, settings: Settings) -> AsyncIterator[LiveScene]:
+    """The scene committed on its own Database (the rolled-back `db` shares one connection,
+    so it cannot show whether a transaction is open); deleted afterwards."""
+    db = Database.from_url(database_url)
+    async with db.transaction() as session:
+        at = await scene(factory=Factory(session, settings), session=session)
+        question = await text_in(session, at, "Hi! What time is my appointment?")
+    try:
+        yield LiveScene(db, at, question)
+    finally:
+        async with db.transaction() as session:
+            await session.execute(delete(Tenant).where(Tenant.id == at.tenant.id))
+        await db.dispose()
+
+
+async def test_no_transaction_is_open_while_the_model_answers(
+    live: LiveScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = WatchingModel(live.db)
+    monkeypatch.setattr(autoresponder, "get_model", lambda _settings: model)
+
+    assert await Worker(live.db, concurrency=1).drain() >= 1
+
+    # Two calls (the appointment tool, then the answer), neither with a connection held.
+    assert model.checked_out == [0, 0]
+    async with live.db.transaction() as session:
+        [reply] = await otto_replies(session, live.at)
+        assert reply.body == APPOINTMENT_REPLY and reply.in_reply_to_id == live.question.id
+        assert [j.status for j in await auto_reply_jobs_of(session, live.at)] == [JobStatus.done]
+
+
+async def test_a_takeover_while_the_model_answers_stops_the_reply(
+    live: LiveScene, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff_db = Database.from_url(database_url)  # a CSR's request, in another process
+
+    async def take_over() -> None:
+        async with staff_db.transaction() as session:
+            await session.execute(
+                update(MessagingSession)
+                .where(MessagingSession.id == live.at.conversation.id)
+                .values(ai_paused=True)
+            )
+
+    model = WatchingModel(live.db, meanwhile=take_over)
+    monkeypatch.setattr(autoresponder, "get_model", lambda _settings: model)
+    try:
+        await Worker(live.db, concurrency=1).drain()
+    finally:
+        await staff_db.dispose()
+
+    async with live.db.transaction() as session:
+        assert await otto_replies(session, live.at) == []
+        assert [j.status for j in await auto_reply_jobs_of(session, live.at)] == [JobStatus.done]
+
+
+async def auto_reply_jobs_of(session: AsyncSession, at: Scene) -> list[Job]:
+    return [j for j in await auto_reply_jobs(session) if j.tenant_id == at.tenant.id]

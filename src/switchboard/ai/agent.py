@@ -53,8 +53,8 @@ class AgentDone:
 
 AgentEvent = TextDelta | ToolStarted | ToolFinished | AgentDone
 
-# Opens the context one round of tool calls runs in: the assistant gives each round its own
-# transaction, so nothing is held open while the model thinks.
+# Opens the context one round of tool calls runs in: the assistant and the auto-responder
+# give each round its own transaction, so nothing is held open while the model thinks.
 ToolScope = Callable[[], AbstractAsyncContextManager[ToolContext]]
 
 
@@ -70,14 +70,14 @@ async def run_agent(
     model: ChatModel,
     messages: list[ModelMessage],
     toolbox: Toolbox,
-    ctx: ToolContext,
+    ctx: ToolContext | ToolScope,
     *,
     max_rounds: int = MAX_TOOL_ROUNDS,
 ) -> AgentResult:
-    """The whole turn at once, every tool call in `ctx`."""
-    events = _agent_loop(
-        model, messages, toolbox, lambda: nullcontext(ctx), max_rounds, streaming=False
-    )
+    """The whole turn at once, every tool call in `ctx`, or each round of tool calls in the
+    context a `ToolScope` opens (the auto-responder commits each round on its own)."""
+    scope = ctx if not isinstance(ctx, ToolContext) else lambda: nullcontext(ctx)
+    events = _agent_loop(model, messages, toolbox, scope, max_rounds, streaming=False)
     async for event in events:
         if isinstance(event, AgentDone):
             return event.result

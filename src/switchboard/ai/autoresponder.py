@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.ai.agent import run_agent
+from switchboard.ai.agent import ToolScope, run_agent
 from switchboard.ai.builtin.customer import FALLBACK_REPLY
 from switchboard.ai.customer_tools import (
     customer_toolbox,
@@ -56,7 +59,11 @@ class AutoReplyResult:
     withheld: list[str] = field(default_factory=list)  # what made us replace the model's text
 
 
-@job_handler(AUTO_REPLY_JOB)
+# A few model calls of `llm_timeout_seconds` each, and tool rounds: past this it is stuck.
+AUTO_REPLY_TIMEOUT = timedelta(minutes=2)
+
+
+@job_handler(AUTO_REPLY_JOB, timeout=AUTO_REPLY_TIMEOUT)
 async def run_auto_reply_job(session: AsyncSession, job: Job) -> None:
     settings = get_settings()
     model = get_model(settings)
@@ -91,62 +98,60 @@ async def auto_reply(
 ) -> AutoReplyResult:
     """Answer the customer's message `message_id`, if it still should be answered.
 
-    Every condition is checked again here, at run time, not only when the job was queued:
-    by now a person may have taken over, the customer may have opted out or sent more."""
-    try:
-        wanted = await should_auto_reply(session, tenant_id, session_id, message_id)
-    except NotFound:
-        return AutoReplyResult(skipped="the message is gone")
-    if not wanted:
-        return AutoReplyResult(skipped="off, taken over, opted out or superseded by a newer text")
-    tenant = await get_tenant(session, tenant_id)
-    conversation = await SessionRepository(session, tenant_id).get(session_id)
-    history = await _recent_messages(session, conversation)
-    trigger = next((m for m in history if m.id == message_id), None)
-    if trigger is None or trigger.direction != Direction.inbound:
-        return AutoReplyResult(skipped="not a customer message of this conversation")
-    if _answered(trigger, history):
-        return AutoReplyResult(skipped="already answered")
-
+    In steps, like an assistant turn: what the model needs is read in one short transaction
+    and committed before the model answers, so none is open while it thinks (on SQLite that
+    would hold the write lock of the whole service); each round of tool calls commits on its
+    own; the reply is written in a last transaction that checks every condition again, since
+    by then a person may have taken over, the customer opted out or sent more."""
+    found = await _conversation(session, tenant_id, session_id, message_id)
+    if isinstance(found, str):
+        return AutoReplyResult(skipped=found)
     ctx = ToolContext(
         session=session,
-        tenant=tenant,
+        tenant=found.tenant,
         settings=settings,
         user=None,
-        contact_id=conversation.contact_id,
-        extras={"session_id": conversation.id},
+        contact_id=found.conversation.contact_id,
+        extras={"session_id": found.conversation.id},
     )
     messages = [
-        ModelMessage(role="system", content=customer_system_prompt(tenant)),
-        *(_as_model_message(m) for m in history),
+        ModelMessage(role="system", content=customer_system_prompt(found.tenant)),
+        *(_as_model_message(m) for m in found.history),
     ]
+    await session.commit()
     try:
-        agent = await run_agent(model, messages, customer_toolbox(), ctx)
+        agent = await run_agent(model, messages, customer_toolbox(), _rounds_commit(ctx))
     except ModelError as exc:
         if not last_attempt:
             raise  # the job is retried with backoff
-        await _hand_off(ctx, f"The auto-reply could not reach the AI model ({exc}).", trigger)
+        now = await _conversation_again(session, found)
+        if isinstance(now, str):
+            return AutoReplyResult(skipped=now)
+        await _hand_off(ctx, f"The auto-reply could not reach the AI model ({exc}).", now.trigger)
         return AutoReplyResult(skipped="the model is unavailable; handed to the team")
 
+    now = await _conversation_again(session, found)
+    if isinstance(now, str):
+        return AutoReplyResult(skipped=now, outcomes=agent.outcomes)
     result = AutoReplyResult(outcomes=agent.outcomes)
     text = " ".join(agent.text.split())
-    result.withheld = await ungrounded_claims(ctx, text, history, agent.outcomes)
+    result.withheld = await ungrounded_claims(ctx, text, now.history, agent.outcomes)
     if not text or result.withheld:
         problem = "; ".join(result.withheld) or "the model gave no answer"
-        log.warning("auto-reply withheld for message %s: %s", trigger.id, problem)
-        await _hand_off(ctx, f"The auto-reply was withheld: {problem}.", trigger)
+        log.warning("auto-reply withheld for message %s: %s", now.trigger.id, problem)
+        await _hand_off(ctx, f"The auto-reply was withheld: {problem}.", now.trigger)
         text = FALLBACK_REPLY
     try:
         result.reply = await queue_outbound(
             session,
-            tenant=tenant,
-            contact_id=conversation.contact_id,
+            tenant=now.tenant,
+            contact_id=now.conversation.contact_id,
             body=_clip(text),
             sender=Sender.otto,
             kind=MessageKind.automated,
-            in_reply_to_id=trigger.id,
-            session_id=conversation.id,
-            channel=conversation.channel,
+            in_reply_to_id=now.trigger.id,
+            session_id=now.conversation.id,
+            channel=now.conversation.channel,
         )
     except OptedOut:
         return AutoReplyResult(skipped="the customer opted out", outcomes=agent.outcomes)
@@ -179,6 +184,62 @@ def customer_system_prompt(tenant: Tenant) -> str:
 
 
 # --- the conversation -----------------------------------------------------------------------
+
+
+@dataclass
+class _Conversation:
+    """What the reply is written from: the company, the session, its last messages and the
+    customer's message being answered."""
+
+    tenant: Tenant
+    conversation: MessagingSession
+    history: list[Message]
+    trigger: Message
+
+
+async def _conversation(
+    session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, message_id: uuid.UUID
+) -> _Conversation | str:
+    """The conversation as it stands, or why the message should not be answered (now)."""
+    try:
+        wanted = await should_auto_reply(session, tenant_id, session_id, message_id)
+    except NotFound:
+        return "the message is gone"
+    if not wanted:
+        return "off, taken over, opted out or superseded by a newer text"
+    tenant = await get_tenant(session, tenant_id)
+    conversation = await SessionRepository(session, tenant_id).get(session_id)
+    history = await _recent_messages(session, conversation)
+    trigger = next((m for m in history if m.id == message_id), None)
+    if trigger is None or trigger.direction != Direction.inbound:
+        return "not a customer message of this conversation"
+    if _answered(trigger, history):
+        return "already answered"
+    return _Conversation(tenant, conversation, history, trigger)
+
+
+async def _conversation_again(session: AsyncSession, before: _Conversation) -> _Conversation | str:
+    """`_conversation` once the model has answered, in the reply's own transaction. The
+    company and the session are read afresh (the session keeps what it loaded before)."""
+    await session.refresh(before.tenant)
+    await session.refresh(before.conversation)
+    return await _conversation(session, before.tenant.id, before.conversation.id, before.trigger.id)
+
+
+def _rounds_commit(ctx: ToolContext) -> ToolScope:
+    """Each round of tool calls commits on its own (a task a tool opened stays open), so no
+    transaction is left open while the model reads the results."""
+
+    @asynccontextmanager
+    async def scope() -> AsyncIterator[ToolContext]:
+        try:
+            yield ctx
+        except BaseException:
+            await ctx.session.rollback()
+            raise
+        await ctx.session.commit()
+
+    return scope
 
 
 async def _recent_messages(session: AsyncSession, conversation: MessagingSession) -> list[Message]:

@@ -39,6 +39,9 @@ async def send_message(session: AsyncSession, job: Job) -> None:
         await session.commit()
         raise
     await service.record_sent(session, tenant_id, message_id, result)
+    # Kept even if this run lost its lease meanwhile (the worker then rolls back its last
+    # transaction): the run that took over finds the provider's id and does not send again.
+    await session.commit()
 
 
 def _unexpected(exc: Exception) -> SendError:
