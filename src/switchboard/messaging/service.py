@@ -31,7 +31,7 @@ from switchboard.crm.models import ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
 from switchboard.crm.service import ContactService
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import Conflict, InvalidField, NotFound, OptedOut
+from switchboard.kit.errors import Conflict, Forbidden, InvalidField, NotFound, OptedOut
 from switchboard.kit.events import Event, emit
 from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
@@ -67,7 +67,7 @@ from switchboard.messaging.schemas import (
 from switchboard.messaging.senders import OutboundMessage, SendError, SendResult
 from switchboard.tenancy.models import ChannelKind, Role, Tenant, User
 from switchboard.tenancy.repository import get_tenant
-from switchboard.tenancy.scope import ScopedService
+from switchboard.tenancy.scope import MANAGERS, ScopedService
 
 log = logging.getLogger(__name__)
 
@@ -429,7 +429,8 @@ async def queue_outbound(
     conversation.status = SessionStatus.open  # writing into a closed session reopens it
     if take_over:
         conversation.ai_paused = True
-        conversation.taken_over_by_id = sender_user_id
+        # Writing into a conversation someone has taken over leaves it theirs.
+        conversation.taken_over_by_id = conversation.taken_over_by_id or sender_user_id
 
     message = Message(
         id=uuid.uuid4(),
@@ -753,7 +754,18 @@ class InboxService(ScopedService[MessagingSession]):
         )
 
     async def set_paused(self, ident: uuid.UUID, paused: bool) -> MessagingSession:
+        """Take a session over or hand it back. One a person has taken over stays theirs:
+        only they or a manager hand it back to the AI or take it from them."""
         conversation = await self.get(ident)
+        holder = conversation.taken_over_by_id
+        if holder not in (None, self.user.id) and self.user.role not in MANAGERS:
+            person = await self.users.find(holder) if holder else None
+            name = person.name if person else "someone else"
+            raise Forbidden(
+                f"{name} has taken this conversation over; only they or a manager may "
+                + ("take it from them" if paused else "hand it back to the AI"),
+                taken_over_by_id=str(holder),
+            )
         conversation.ai_paused = paused
         conversation.taken_over_by_id = self.user.id if paused else None
         await self.session.flush()
