@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import ColumnElement, case, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from switchboard.config import Settings
 from switchboard.crm.models import ContactCard, ContactPhone
@@ -322,6 +324,25 @@ async def find_opt_out(
     """The opt-out of `address` (any form of the number) on `channel`'s group, if any."""
     return await OptOutRepository(session, tenant_id).find_for(
         person_number(address), channel_group(channel)
+    )
+
+
+def opted_out_where(
+    tenant_id: uuid.UUID,
+    address: InstrumentedAttribute[str],
+    channel: InstrumentedAttribute[Channel],
+) -> ColumnElement[bool]:
+    """`find_opt_out` in SQL, for queries over stored addresses: whether the `address` column
+    (E.164, as Twilio sends it and we store it, `whatsapp:`-prefixed or not) has opted out on
+    the group of the `channel` column."""
+    group = case(
+        (channel == Channel.whatsapp, channel_group(Channel.whatsapp)),
+        else_=channel_group(Channel.sms),
+    )
+    return exists().where(
+        OptOut.tenant_id == tenant_id,
+        OptOut.channel_group == group,
+        OptOut.address == func.replace(address, WHATSAPP_PREFIX, ""),
     )
 
 
