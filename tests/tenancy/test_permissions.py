@@ -230,6 +230,10 @@ MATRIX: dict[str, tuple[Action, tuple[int, int, int, int]]] = {
         patch("/api/appointments/{appointment}", lambda w, a: span(after=timedelta(days=1))),
         (403, 200, 200, 200),
     ),
+    "resend the rep's appointment times unchanged": (
+        patch("/api/appointments/{appointment}", lambda w, a: {**span(), "notes": "gate"}),
+        (200,) * 4,
+    ),
     "reassign the rep's appointment": (
         patch("/api/appointments/{appointment}", lambda w, a: {"rep_id": str(w.other_rep.id)}),
         (403, 200, 200, 200),
