@@ -60,6 +60,8 @@ from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.scope import MANAGERS, OFFICE, ScopedService
 
+# Who may run a lead or an appointment (managers sell too); shifts and recordings are reps'.
+SELLERS = (Role.rep, Role.manager)
 # The source of the lead a rep's new contact comes with, when the card names none.
 REP_SOURCED = "rep"
 # What a rep may set an appointment to from the customer's door; cancelling or rescheduling
@@ -185,7 +187,7 @@ class LeadService(ScopedService[Lead]):
         fields = data.model_dump()
         if self.is_rep and fields["assigned_rep_id"] is None:
             fields["assigned_rep_id"] = self.user.id
-        await self._check_rep(fields["assigned_rep_id"])
+        await self._check_rep(fields["assigned_rep_id"], "assigned_rep_id", *SELLERS)
         if fields["estimated_value"] is not None:
             self._may_set_value()
         lead = self.repo.add(Lead(**fields))
@@ -197,17 +199,13 @@ class LeadService(ScopedService[Lead]):
         lead = await self.get(ident)
         changes = data.changes()
         if "assigned_rep_id" in changes and changes["assigned_rep_id"] != lead.assigned_rep_id:
-            await self._check_rep(changes["assigned_rep_id"])
+            await self._check_rep(changes["assigned_rep_id"], "assigned_rep_id", *SELLERS)
         if "estimated_value" in changes and changes["estimated_value"] != lead.estimated_value:
             self._may_set_value()
         apply_changes(lead, changes)
         if lead.status != LeadStatus.new and lead.first_response_at is None:
             lead.first_response_at = utcnow()
         return await self._stored(lead)
-
-    async def _check_rep(self, rep_id: uuid.UUID | None) -> None:
-        await self.users.require_role(rep_id, "assigned_rep_id", Role.rep, Role.manager)
-        self._own_unless_staff(rep_id, "assigned_rep_id")
 
     def _may_set_value(self) -> None:
         # The value is what the pipeline and the won revenue count; the rep credited with
@@ -349,7 +347,7 @@ class AppointmentService(ScopedService[Appointment]):
         fields = data.model_dump()
         if self.is_rep and fields["rep_id"] is None:
             fields["rep_id"] = self.user.id
-        await self._check_rep(fields["rep_id"])
+        await self._check_rep(fields["rep_id"], "rep_id", *SELLERS)
         if data.status not in REP_APPOINTMENT_STATUSES:
             self._allow(OFFICE, f"book an appointment as {data.status}", field="status")
         appointment = self.repo.add(Appointment(**fields))
@@ -369,7 +367,7 @@ class AppointmentService(ScopedService[Appointment]):
             if name in changes and changes[name] != getattr(appointment, name)
         ]
         if "rep_id" in moved:
-            await self._check_rep(changes["rep_id"])
+            await self._check_rep(changes["rep_id"], "rep_id", *SELLERS)
         if "starts_at" in moved or "ends_at" in moved:
             self._allow(OFFICE, "move an appointment", field="starts_at")
         if "status" in moved and changes["status"] not in REP_APPOINTMENT_STATUSES:
@@ -379,10 +377,6 @@ class AppointmentService(ScopedService[Appointment]):
         if appointment.ends_at <= appointment.starts_at:
             raise InvalidField("ends_at", "the end must come after the start")
         return await self._stored(appointment)
-
-    async def _check_rep(self, rep_id: uuid.UUID | None) -> None:
-        await self.users.require_role(rep_id, "rep_id", Role.rep, Role.manager)
-        self._own_unless_staff(rep_id, "rep_id")
 
 
 # --- rep shifts -----------------------------------------------------------------------------
@@ -409,8 +403,7 @@ class RepShiftService(ScopedService[RepShift]):
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: RepShiftCreate) -> RepShift:
-        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
-        self._own_unless_staff(data.rep_id, "rep_id")
+        await self._check_rep(data.rep_id, "rep_id", Role.rep)
         return await self._stored(self.repo.add(RepShift(**data.model_dump())))
 
     async def update(self, ident: uuid.UUID, data: RepShiftUpdate) -> RepShift:
@@ -454,8 +447,7 @@ class RecordingSessionService(ScopedService[RecordingSession]):
     async def create(self, data: RecordingSessionCreate) -> RecordingSession:
         """A rep records their own visits, on their own appointments."""
         self._may_record(data.model_dump())
-        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
-        self._own_unless_staff(data.rep_id, "rep_id")
+        await self._check_rep(data.rep_id, "rep_id", Role.rep)
         await self._require_visible(AppointmentService, data.appointment_id, "appointment_id")
         return await self._stored(self.repo.add(RecordingSession(**data.model_dump())))
 

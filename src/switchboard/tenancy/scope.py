@@ -76,6 +76,12 @@ class ScopedService(Generic[M]):
         if self.is_rep and rep_id != self.user.id:
             raise Forbidden(f"a rep can only set {field} to themselves", field=field)
 
+    async def _check_rep(self, rep_id: uuid.UUID | None, field: str, *roles: Role) -> None:
+        """The user a record is for must be an active user of `roles` (422 naming the field)
+        and, when a rep acts, themselves (403)."""
+        await self.users.require_role(rep_id, field, *roles)
+        self._own_unless_staff(rep_id, field)
+
     async def _require_visible(
         self, service: type[ScopedService[Any]], ident: uuid.UUID | None, field: str
     ) -> None:
