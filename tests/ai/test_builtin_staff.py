@@ -411,7 +411,11 @@ async def test_waiting_customers(office: Office, now: datetime) -> None:
     result = await office.ask("Which customers are waiting on a reply?")
     assert names(result) == ["list_unanswered_messages"]
     assert "1 customer waiting on a reply" in result.text
-    assert "Maria Lopez (sms, waiting 0 min): “Is the crew still coming today?”" in result.text
+    # Auto-reply is on and nobody took the session over: the AI's answer is on its way.
+    assert (
+        "Maria Lopez (sms, waiting 0 min; the AI is replying): “Is the crew still coming today?”"
+        in result.text
+    )
 
 
 async def test_rep_sees_only_their_own(office: Office, now: datetime) -> None:

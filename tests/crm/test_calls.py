@@ -26,6 +26,12 @@ async def csr(factory: Factory, tenant: Tenant) -> User:
     return await factory.user(tenant, Role.csr)
 
 
+@pytest.fixture
+async def manager(factory: Factory, tenant: Tenant) -> User:
+    # Only managers write an analysis by hand (docs/PERMISSIONS.md).
+    return await factory.user(tenant, Role.manager)
+
+
 def call_payload(**fields: Any) -> dict[str, Any]:
     return {
         "direction": "inbound",
@@ -41,7 +47,12 @@ def call_payload(**fields: Any) -> dict[str, Any]:
 
 
 async def test_create_with_transcript_and_analysis_and_read_back(
-    client: httpx.AsyncClient, factory: Factory, tenant: Tenant, csr: User, as_user: AsUser
+    client: httpx.AsyncClient,
+    factory: Factory,
+    tenant: Tenant,
+    csr: User,
+    manager: User,
+    as_user: AsUser,
 ) -> None:
     contact = await factory.contact(tenant)
     lead = await factory.lead(tenant, contact)
@@ -67,7 +78,7 @@ async def test_create_with_transcript_and_analysis_and_read_back(
             "model": "builtin",
         },
     )
-    created = await client.post("/api/calls", json=payload, headers=as_user(csr))
+    created = await client.post("/api/calls", json=payload, headers=as_user(manager))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["from_number"] == "+13125550199" and body["to_number"] == "+15555550100"
@@ -94,9 +105,9 @@ async def test_a_call_without_transcript_reads_nulls(
 
 
 async def test_patch_adds_and_replaces_the_analysis(
-    client: httpx.AsyncClient, csr: User, as_user: AsUser
+    client: httpx.AsyncClient, manager: User, as_user: AsUser
 ) -> None:
-    headers = as_user(csr)
+    headers = as_user(manager)
     created = await client.post("/api/calls", json=call_payload(), headers=headers)
     url = f"/api/calls/{created.json()['id']}"
     first = await client.patch(url, json={"analysis": {"summary": "first"}}, headers=headers)

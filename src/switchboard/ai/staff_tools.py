@@ -35,11 +35,11 @@ from switchboard.dashboards.digest import (
     follow_up_queue,
     preview,
     primary_phone,
+    waiting_item,
 )
 from switchboard.dashboards.repository import DashboardRepository
 from switchboard.dashboards.timeframe import (
     local_iso,
-    minutes_between,
     named_span,
     parse_moment,
     today_span,
@@ -48,13 +48,13 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import OptedOut
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
-from switchboard.messaging.models import Direction, Message, Sender
+from switchboard.messaging.models import Message
 from switchboard.messaging.service import send_staff_message
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tasks.schemas import TaskCreate, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService, role_queue
 from switchboard.tenancy.models import User
-from switchboard.tenancy.repository import UserRepository
+from switchboard.tenancy.repository import UserRepository, get_tenant
 
 MAX_CANDIDATES = 8
 
@@ -591,6 +591,7 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
     )
     lookups = call.lookups()
     messages = await lookups.recent_messages(contact.id, 5)
+    waiting, _ = await lookups.unanswered_messages(None, 1, with_total=False, contact_id=contact.id)
     reps = await lookups.users_by_id(
         [lead.assigned_rep_id for lead in leads] + [a.rep_id for a in appointments]
     )
@@ -598,7 +599,6 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
     card = contact_card(contact)
     if contact.notes:
         card["notes"] = preview(contact.notes, 300)
-    latest = messages[0] if messages else None
     return {
         "contact": card,
         "leads": [_lead_item(lead, reps, call.zone) for lead in leads],
@@ -608,9 +608,8 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
         "recent_calls": [_call_item(c, call.zone) for c in calls],
         "open_tasks": {"count": open_tasks, "items": await task_briefs(call, tasks)},
         "last_messages": [_message_item(m, call.zone) for m in messages],
-        "waiting_on_our_reply": bool(
-            latest and latest.direction == Direction.inbound and latest.sender == Sender.customer
-        ),
+        # Not once they opted out: nothing can be sent to them.
+        "waiting_on_our_reply": bool(waiting),
     }
 
 
@@ -682,23 +681,23 @@ async def list_unanswered_messages(call: StaffCall, args: UnansweredArgs) -> dic
     waiting, total = await lookups.unanswered_messages(
         call.now - timedelta(days=args.within_days), args.limit
     )
-    contacts = await lookups.contacts_by_id(m.contact_id for m in waiting)
+    contacts = await lookups.contacts_by_id(w.message.contact_id for w in waiting)
+    holders = await lookups.users_by_id(w.thread.taken_over_by_id for w in waiting)
+    tenant = await get_tenant(call.session, call.user.tenant_id)
     return {
         "total": total,
         "count": len(waiting),
         "items": [
             {
                 "contact": {
-                    **contact_ref(contacts, m.contact_id),
-                    "phone": primary_phone(contacts.get(m.contact_id)),
+                    **contact_ref(contacts, w.message.contact_id),
+                    "phone": primary_phone(contacts.get(w.message.contact_id)),
                 },
-                "session_id": str(m.session_id),
-                "channel": m.channel,
-                "received": local_iso(m.created_at, call.zone),
-                "waiting_minutes": minutes_between(m.created_at, call.now),
-                "last_message": preview(m.body, 200),
+                **waiting_item(w, call.now, tenant, holders),
+                "received": local_iso(w.message.created_at, call.zone),
+                "last_message": preview(w.message.body, 200),
             }
-            for m in waiting
+            for w in waiting
         ],
     }
 

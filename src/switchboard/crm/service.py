@@ -1,5 +1,6 @@
-"""CRM rules: who may see and change what, links that stay inside the tenant, phone
-uniqueness, speed to lead. Services flush but never commit."""
+"""CRM rules: who may see and change what (docs/PERMISSIONS.md), links that stay inside the
+tenant and the user's scope, phone uniqueness, speed to lead. Services flush but never
+commit."""
 
 from __future__ import annotations
 
@@ -57,7 +58,22 @@ from switchboard.kit.pagination import PageParams
 from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, apply_changes
 from switchboard.tenancy.models import Role
-from switchboard.tenancy.scope import ScopedService
+from switchboard.tenancy.scope import MANAGERS, OFFICE, ScopedService
+
+# Who may run a lead or an appointment (managers sell too); shifts and recordings are reps'.
+SELLERS = (Role.rep, Role.manager)
+# The source of the lead a rep's new contact comes with, when the card names none.
+REP_SOURCED = "rep"
+# What a rep may set an appointment to from the customer's door; cancelling or rescheduling
+# goes through the office, which tells the customer and owns the calendar.
+REP_APPOINTMENT_STATUSES = frozenset(
+    {
+        AppointmentStatus.scheduled,
+        AppointmentStatus.confirmed,
+        AppointmentStatus.completed,
+        AppointmentStatus.no_show,
+    }
+)
 
 # --- contacts -------------------------------------------------------------------------------
 
@@ -80,9 +96,19 @@ class ContactService(ScopedService[ContactCard]):
         return await self.page(stmt, params)
 
     async def create(self, data: ContactCreate) -> ContactCard:
+        """A rep's new contact comes with a new lead assigned to them: a rep's scope is their
+        leads and appointments, so the card is theirs, and on the pipeline, from the start."""
         contact = self.repo.add(ContactCard(**data.model_dump(exclude={"phone", "phones"})))
         await self.session.flush()
         await self._set_phones(contact, data.all_phones())
+        if self.is_rep:
+            LeadRepository(self.session, self.user.tenant_id).add(
+                Lead(
+                    contact_id=contact.id,
+                    source=contact.lead_source or REP_SOURCED,
+                    assigned_rep_id=self.user.id,
+                )
+            )
         return await self._stored(contact)
 
     async def update(self, ident: uuid.UUID, data: ContactUpdate) -> ContactCard:
@@ -103,10 +129,12 @@ class ContactService(ScopedService[ContactCard]):
         for number in numbers:
             owner = await self.repo.phone_owner(number)
             if owner is not None and owner != contact.id:
+                # The owner's id only for a user who may open that card.
+                shown = await self.repo.find(owner, self.visible())
                 raise Conflict(
                     f"{number} already belongs to another contact",
                     field="phone",
-                    contact_id=str(owner),
+                    **({"contact_id": str(owner)} if shown else {}),
                 )
         if replace:
             await self.session.execute(
@@ -153,14 +181,16 @@ class LeadService(ScopedService[Lead]):
         return await self.page(stmt, params)
 
     async def create(self, data: LeadCreate) -> Lead:
-        await ContactRepository(self.session, self.user.tenant_id).require(
-            data.contact_id, "contact_id"
-        )
-        await self.users.require_role(
-            data.assigned_rep_id, "assigned_rep_id", Role.rep, Role.manager
-        )
-        self._own_unless_staff(data.assigned_rep_id, "assigned_rep_id")
-        lead = self.repo.add(Lead(**data.model_dump()))
+        """A rep's lead is for a contact already theirs, assigned to themselves, with no
+        estimated value (the office sets it)."""
+        await self._require_visible(ContactService, data.contact_id, "contact_id")
+        fields = data.model_dump()
+        if self.is_rep and fields["assigned_rep_id"] is None:
+            fields["assigned_rep_id"] = self.user.id
+        await self._check_rep(fields["assigned_rep_id"], "assigned_rep_id", *SELLERS)
+        if fields["estimated_value"] is not None:
+            self._may_set_value()
+        lead = self.repo.add(Lead(**fields))
         if data.status != LeadStatus.new:
             lead.first_response_at = utcnow()
         return await self._stored(lead)
@@ -168,15 +198,19 @@ class LeadService(ScopedService[Lead]):
     async def update(self, ident: uuid.UUID, data: LeadUpdate) -> Lead:
         lead = await self.get(ident)
         changes = data.changes()
-        if "assigned_rep_id" in changes:
-            await self.users.require_role(
-                changes["assigned_rep_id"], "assigned_rep_id", Role.rep, Role.manager
-            )
-            self._own_unless_staff(changes["assigned_rep_id"], "assigned_rep_id")
+        if "assigned_rep_id" in changes and changes["assigned_rep_id"] != lead.assigned_rep_id:
+            await self._check_rep(changes["assigned_rep_id"], "assigned_rep_id", *SELLERS)
+        if "estimated_value" in changes and changes["estimated_value"] != lead.estimated_value:
+            self._may_set_value()
         apply_changes(lead, changes)
         if lead.status != LeadStatus.new and lead.first_response_at is None:
             lead.first_response_at = utcnow()
         return await self._stored(lead)
+
+    def _may_set_value(self) -> None:
+        # The value is what the pipeline and the won revenue count; the rep credited with
+        # the win does not set the figure it is counted at.
+        self._allow(OFFICE, "set a lead's estimated value", field="estimated_value")
 
 
 # --- calls ----------------------------------------------------------------------------------
@@ -211,18 +245,29 @@ class CallService(ScopedService[Call]):
         return await self.page(stmt, params)
 
     async def _check_links(self, contact_id: Any, lead_id: Any, user_id: Any) -> None:
-        tenant = self.user.tenant_id
-        await ContactRepository(self.session, tenant).require(contact_id, "contact_id")
-        await LeadRepository(self.session, tenant).require(lead_id, "lead_id")
+        await self._require_visible(ContactService, contact_id, "contact_id")
+        await self._require_visible(LeadService, lead_id, "lead_id")
         await self.users.require_role(user_id, "handled_by_user_id")
 
+    def _may_write_analysis(self, analysis: object) -> None:
+        # The analysis is the AI's judgement of the call, which staff are coached and ranked
+        # on: only managers correct it by hand; everyone else's comes from the analyser.
+        if analysis is not None:
+            self._allow(MANAGERS, "write a call's analysis", field="analysis")
+
     async def create(self, data: CallCreate) -> Call:
-        await self._check_links(data.contact_id, data.lead_id, data.handled_by_user_id)
+        """A rep logs only calls they handled themselves."""
+        fields = data.model_dump(exclude={"transcript", "analysis"})
+        if self.is_rep and fields["handled_by_user_id"] is None:
+            fields["handled_by_user_id"] = self.user.id
+        self._own_unless_staff(fields["handled_by_user_id"], "handled_by_user_id")
+        self._may_write_analysis(data.analysis)
+        await self._check_links(data.contact_id, data.lead_id, fields["handled_by_user_id"])
         if data.provider_call_id and await self.repo.by_provider_id(
             data.provider, data.provider_call_id
         ):
             raise Conflict(f"call {data.provider_call_id} from {data.provider} is already recorded")
-        call = self.repo.add(Call(**data.model_dump(exclude={"transcript", "analysis"})))
+        call = self.repo.add(Call(**fields))
         await self.session.flush()
         await self._attach(call, data.transcript, data.analysis)
         return await self._stored(call)
@@ -230,6 +275,10 @@ class CallService(ScopedService[Call]):
     async def update(self, ident: uuid.UUID, data: CallUpdate) -> Call:
         call = await self.get(ident)
         changes = data.changes()
+        handler = changes.get("handled_by_user_id", call.handled_by_user_id)
+        if handler != call.handled_by_user_id:
+            self._own_unless_staff(handler, "handled_by_user_id")
+        self._may_write_analysis(changes.get("analysis"))
         await self._check_links(
             changes.get("contact_id"), changes.get("lead_id"), changes.get("handled_by_user_id")
         )
@@ -292,25 +341,38 @@ class AppointmentService(ScopedService[Appointment]):
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: AppointmentCreate) -> Appointment:
-        contacts = ContactRepository(self.session, self.user.tenant_id)
-        await contacts.require(data.contact_id, "contact_id")
-        await LeadRepository(self.session, self.user.tenant_id).require(data.lead_id, "lead_id")
-        await self.users.require_role(data.rep_id, "rep_id", Role.rep, Role.manager)
-        self._own_unless_staff(data.rep_id, "rep_id")
-        appointment = self.repo.add(Appointment(**data.model_dump()))
+        """A rep books only themselves, for a contact already theirs."""
+        await self._require_visible(ContactService, data.contact_id, "contact_id")
+        await self._require_visible(LeadService, data.lead_id, "lead_id")
+        fields = data.model_dump()
+        if self.is_rep and fields["rep_id"] is None:
+            fields["rep_id"] = self.user.id
+        await self._check_rep(fields["rep_id"], "rep_id", *SELLERS)
+        if data.status not in REP_APPOINTMENT_STATUSES:
+            self._allow(OFFICE, f"book an appointment as {data.status}", field="status")
+        appointment = self.repo.add(Appointment(**fields))
         if appointment.address is None:
+            contacts = ContactRepository(self.session, self.user.tenant_id)
             appointment.address = (await contacts.get(data.contact_id)).address
         return await self._stored(appointment)
 
     async def update(self, ident: uuid.UUID, data: AppointmentUpdate) -> Appointment:
+        """A rep may confirm, complete or mark a no-show on their own appointment, and edit
+        its notes; moving, cancelling or handing it on is the office's."""
         appointment = await self.get(ident)
         changes = data.changes()
-        if "rep_id" in changes:
-            await self.users.require_role(changes["rep_id"], "rep_id", Role.rep, Role.manager)
-            self._own_unless_staff(changes["rep_id"], "rep_id")
-        await LeadRepository(self.session, self.user.tenant_id).require(
-            changes.get("lead_id"), "lead_id"
-        )
+        moved = [
+            name
+            for name in ("rep_id", "starts_at", "ends_at", "status")
+            if name in changes and changes[name] != getattr(appointment, name)
+        ]
+        if "rep_id" in moved:
+            await self._check_rep(changes["rep_id"], "rep_id", *SELLERS)
+        if "starts_at" in moved or "ends_at" in moved:
+            self._allow(OFFICE, "move an appointment", field="starts_at")
+        if "status" in moved and changes["status"] not in REP_APPOINTMENT_STATUSES:
+            self._allow(OFFICE, f"set an appointment to {changes['status']}", field="status")
+        await self._require_visible(LeadService, changes.get("lead_id"), "lead_id")
         apply_changes(appointment, changes)
         if appointment.ends_at <= appointment.starts_at:
             raise InvalidField("ends_at", "the end must come after the start")
@@ -341,8 +403,7 @@ class RepShiftService(ScopedService[RepShift]):
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: RepShiftCreate) -> RepShift:
-        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
-        self._own_unless_staff(data.rep_id, "rep_id")
+        await self._check_rep(data.rep_id, "rep_id", Role.rep)
         return await self._stored(self.repo.add(RepShift(**data.model_dump())))
 
     async def update(self, ident: uuid.UUID, data: RepShiftUpdate) -> RepShift:
@@ -377,17 +438,24 @@ class RecordingSessionService(ScopedService[RecordingSession]):
         )
         return await self.page(stmt, params)
 
+    def _may_record(self, changes: dict[str, Any]) -> None:
+        # Recordings are made in the customer's home: by its rep, or a manager for them.
+        self._allow(frozenset({Role.rep}) | MANAGERS, "record or edit an in-home visit")
+        if changes.get("analysis") is not None:
+            self._allow(MANAGERS, "write a recording's analysis", field="analysis")
+
     async def create(self, data: RecordingSessionCreate) -> RecordingSession:
-        await self.users.require_role(data.rep_id, "rep_id", Role.rep)
-        self._own_unless_staff(data.rep_id, "rep_id")
-        await AppointmentRepository(self.session, self.user.tenant_id).require(
-            data.appointment_id, "appointment_id"
-        )
+        """A rep records their own visits, on their own appointments."""
+        self._may_record(data.model_dump())
+        await self._check_rep(data.rep_id, "rep_id", Role.rep)
+        await self._require_visible(AppointmentService, data.appointment_id, "appointment_id")
         return await self._stored(self.repo.add(RecordingSession(**data.model_dump())))
 
     async def update(self, ident: uuid.UUID, data: RecordingSessionUpdate) -> RecordingSession:
         recording = await self.get(ident)
-        apply_changes(recording, data.changes())
+        changes = data.changes()
+        self._may_record(changes)
+        apply_changes(recording, changes)
         if recording.ended_at and recording.ended_at <= recording.started_at:
             raise InvalidField("ended_at", "the end must come after the start")
         return await self._stored(recording)

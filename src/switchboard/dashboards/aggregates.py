@@ -437,7 +437,7 @@ class RoleDashboards:
                     *await self.repo.calls_not_called_back(now - CALLBACK_WINDOW, now), now
                 ),
                 waiting_on_reply=backlog(
-                    waiting_total, waiting[0].created_at if waiting else None, now
+                    waiting_total, waiting[0].message.created_at if waiting else None, now
                 ),
                 csr_tasks=task_counts(tasks["csr"]),
                 my_tasks=task_counts(tasks["mine"]),

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.models import ContactCard, Lead
 from switchboard.crm.service import AppointmentFilters, AppointmentService
-from switchboard.dashboards.repository import DashboardRepository
+from switchboard.dashboards.repository import DashboardRepository, WaitingReply
 from switchboard.dashboards.timeframe import clock_span, local_iso, minutes_between, today_span
 from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams
-from switchboard.messaging.models import Message
+from switchboard.messaging.models import Channel
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource
 from switchboard.tasks.service import TaskFilters, TaskService, is_theirs
-from switchboard.tenancy.models import Role, User
+from switchboard.tenancy.models import Role, Tenant, User
 from switchboard.tenancy.repository import get_tenant
 
 DIGEST_ITEMS = 8
@@ -29,6 +29,9 @@ APPOINTMENT_ITEMS = 15
 # the inbox rather than crowd out today's work.
 WAITING_WINDOW = timedelta(days=7)
 PREVIEW_CHARS = 120
+# How long after a customer's text the AI's reply may still be on its way (the debounce, a
+# slow model, a retry). Past it, nobody is answering them unless a person does.
+AI_REPLY_WINDOW = timedelta(minutes=5)
 AI_SOURCES = frozenset({TaskSource.otto, TaskSource.shunya, TaskSource.auto_reply})
 
 
@@ -86,10 +89,12 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
     contacts = await repo.contacts_by_id(
         [a.contact_id for a in appointments]
         + [t.contact_id for t in (*top_tasks, *due_tasks)]
-        + [m.contact_id for m in waiting]
+        + [w.message.contact_id for w in waiting]
         + [lead.contact_id for lead in leads]
     )
-    reps = await repo.users_by_id(a.rep_id for a in appointments)
+    reps = await repo.users_by_id(
+        [a.rep_id for a in appointments] + [w.thread.taken_over_by_id for w in waiting]
+    )
 
     def task_item(task: Task) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -139,10 +144,10 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
             "count": waiting_total,
             "items": [
                 {
-                    "contact": contact_ref(contacts, message.contact_id),
-                    **_waiting_item(message, now),
+                    "contact": contact_ref(contacts, w.message.contact_id),
+                    **waiting_item(w, now, tenant, reps),
                 }
-                for message in waiting
+                for w in waiting
             ],
         },
         "follow_ups_due": {
@@ -162,15 +167,39 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
     }
 
 
-def _waiting_item(message: Message, now: datetime) -> dict[str, Any]:
-    """A customer waiting on a reply, as the digest and the follow-up queue both show it
-    (each adds the contact its own way)."""
-    return {
+def waiting_item(
+    waiting: WaitingReply, now: datetime, tenant: Tenant, users: dict[uuid.UUID, User]
+) -> dict[str, Any]:
+    """A customer waiting on a reply, as the digest, the follow-up queue and the assistant
+    show it (each adds the contact its own way), and whom they wait on (`users` names whoever
+    took a session over):
+
+    - `person`: someone has taken the conversation over (`taken_over_by`); the AI is paused
+      there, so it is theirs to answer, never the AI's;
+    - `ai`: the AI's reply is on its way (auto-reply on, a text session nobody took over, a
+      message younger than AI_REPLY_WINDOW);
+    - `staff`: nobody is answering yet: auto-reply is off, it is a voicemail, or the AI has
+      not answered in time."""
+    message, thread = waiting.message, waiting.thread
+    item: dict[str, Any] = {
         "session_id": str(message.session_id),
         "channel": message.channel,
         "waiting_minutes": minutes_between(message.created_at, now),
         "last_message": preview(message.body),
     }
+    if thread.ai_paused:
+        holder = users.get(thread.taken_over_by_id) if thread.taken_over_by_id else None
+        item["waiting_on"] = "person"
+        item["taken_over_by"] = {"id": str(holder.id), "name": holder.name} if holder else None
+    elif (
+        tenant.auto_reply_enabled
+        and thread.channel in (Channel.sms, Channel.whatsapp)
+        and now - message.created_at < AI_REPLY_WINDOW
+    ):
+        item["waiting_on"] = "ai"
+    else:
+        item["waiting_on"] = "staff"
+    return item
 
 
 def _lead_item(lead: Lead, now: datetime) -> dict[str, Any]:
@@ -243,6 +272,7 @@ async def follow_up_queue(session: AsyncSession, user: User, limit: int = 10) ->
     repo = DashboardRepository(session, user)
 
     waiting, _ = await repo.unanswered_messages(now - WAITING_WINDOW, 50, with_total=False)
+    holders = await repo.users_by_id(w.thread.taken_over_by_id for w in waiting)
     leads, _ = await repo.uncontacted_leads(50, with_total=False)
     due_tasks, _ = await TaskService(session, user).most_urgent(
         TaskFilters(due_before=today.end), pending=True, limit=50, with_total=False
@@ -256,9 +286,10 @@ async def follow_up_queue(session: AsyncSession, user: User, limit: int = 10) ->
         entry = entries.setdefault(contact_id or key, _FollowUp(contact_id))
         entry.reasons.append((score, reason))
 
-    for message in waiting:
-        reason = {"kind": "waiting_on_reply", **_waiting_item(message, now)}
-        add(message.contact_id, message.id, 300 + min(reason["waiting_minutes"], 1440) / 10, reason)
+    for w in waiting:
+        reason = {"kind": "waiting_on_reply", **waiting_item(w, now, tenant, holders)}
+        score = 300 + min(reason["waiting_minutes"], 1440) / 10
+        add(w.message.contact_id, w.message.id, score, reason)
     for lead in leads:
         reason = {"kind": "new_lead_no_response", **_lead_item(lead, now)}
         add(lead.contact_id, lead.id, 250 + min(reason["waiting_minutes"], 2880) / 20, reason)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, overload
 
@@ -16,8 +17,17 @@ from sqlalchemy.orm import aliased, selectinload
 from switchboard.crm.models import ContactCard, Lead, LeadStatus
 from switchboard.crm.service import ContactService, LeadService
 from switchboard.kit.repository import count_rows
-from switchboard.messaging.models import Direction, Message, Sender
+from switchboard.messaging.models import Direction, Message, MessagingSession, Sender
+from switchboard.messaging.service import opted_out_where
 from switchboard.tenancy.models import User
+
+
+@dataclass(frozen=True)
+class WaitingReply:
+    """A customer waiting on a reply: their latest message and the session it came in."""
+
+    message: Message
+    thread: MessagingSession
 
 
 class DashboardRepository:
@@ -54,19 +64,36 @@ class DashboardRepository:
 
     @overload
     async def unanswered_messages(
-        self, since: datetime, limit: int, *, with_total: Literal[True] = ...
-    ) -> tuple[list[Message], int]: ...
+        self,
+        since: datetime | None,
+        limit: int,
+        *,
+        with_total: Literal[True] = ...,
+        contact_id: uuid.UUID | None = ...,
+    ) -> tuple[list[WaitingReply], int]: ...
     @overload
     async def unanswered_messages(
-        self, since: datetime, limit: int, *, with_total: Literal[False]
-    ) -> tuple[list[Message], None]: ...
+        self,
+        since: datetime | None,
+        limit: int,
+        *,
+        with_total: Literal[False],
+        contact_id: uuid.UUID | None = ...,
+    ) -> tuple[list[WaitingReply], None]: ...
     async def unanswered_messages(
-        self, since: datetime, limit: int, *, with_total: bool = True
-    ) -> tuple[list[Message], int | None]:
-        """Customers whose latest message is their own: for each such contact, that message,
-        longest waiting first, and how many contacts are waiting (None without `with_total`).
-        Judged per contact rather than per session, so a reply that opened a new session
-        still counts as an answer."""
+        self,
+        since: datetime | None,
+        limit: int,
+        *,
+        with_total: bool = True,
+        contact_id: uuid.UUID | None = None,
+    ) -> tuple[list[WaitingReply], int | None]:
+        """Customers whose latest message is their own and who can still be answered: for
+        each such contact, that message (and its session), longest waiting first, and how
+        many contacts are waiting (None without `with_total`). Judged per contact rather
+        than per session, so a reply that opened a new session still counts as an answer.
+        A customer who opted out of the session's channel group is not waiting: nothing
+        can be sent to them there. `contact_id` asks about one contact."""
         later = aliased(Message)
         latest_of_contact = (
             select(later.id)
@@ -75,19 +102,29 @@ class DashboardRepository:
             .limit(1)
             .scalar_subquery()
         )
-        stmt = select(Message).where(
-            Message.tenant_id == self.tenant_id,
-            Message.direction == Direction.inbound,
-            Message.sender == Sender.customer,
-            Message.created_at >= since,
-            Message.id == latest_of_contact,
-            Message.contact_id.in_(self._visible_contact_ids()),
+        thread = MessagingSession
+        stmt = (
+            select(Message, thread)
+            .join(thread, (thread.id == Message.session_id) & (thread.tenant_id == self.tenant_id))
+            .where(
+                Message.tenant_id == self.tenant_id,
+                Message.direction == Direction.inbound,
+                Message.sender == Sender.customer,
+                Message.id == latest_of_contact,
+                Message.contact_id.in_(self._visible_contact_ids()),
+                ~opted_out_where(self.tenant_id, thread.counterpart_address, thread.channel),
+            )
         )
-        total = await count_rows(self.session, stmt) if with_total else None
+        if since is not None:
+            stmt = stmt.where(Message.created_at >= since)
+        if contact_id is not None:
+            stmt = stmt.where(Message.contact_id == contact_id)
+        counted = stmt.with_only_columns(Message.id)
+        total = await count_rows(self.session, counted) if with_total else None
         rows = await self.session.execute(
             stmt.order_by(Message.created_at, Message.id).limit(limit)
         )
-        return list(rows.scalars()), total
+        return [WaitingReply(message, session) for message, session in rows], total
 
     async def recent_messages(self, contact_id: uuid.UUID, limit: int) -> list[Message]:
         """The contact's last messages, newest first (the caller has checked the contact)."""

@@ -57,13 +57,15 @@ class Repository(Generic[M]):
     async def count(self, stmt: Select[Any] | None = None) -> int:
         return await count_rows(self.session, stmt if stmt is not None else self.select())
 
-    async def require(self, ident: uuid.UUID | None, field: str) -> None:
-        """A link in a payload must point at a row of this tenant: else 422 naming the field."""
+    async def require(
+        self, ident: uuid.UUID | None, field: str, within: Select[M] | None = None
+    ) -> None:
+        """A link in a payload must point at a row of this tenant (and of `within`, a scoped
+        query, when given): else 422 naming the field."""
         if ident is None:
             return
-        stmt = select(self.model.id).where(
-            self.model.tenant_id == self.tenant_id, self.model.id == ident
-        )
+        scope = within if within is not None else self.select()
+        stmt = scope.with_only_columns(self.model.id).where(self.model.id == ident)
         if (await self.session.execute(stmt)).scalar() is None:
             raise InvalidField(field, f"no {self.kind} {ident} in this company")
 

@@ -24,14 +24,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import ColumnElement, case, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from switchboard.config import Settings
 from switchboard.crm.models import ContactCard, ContactPhone
 from switchboard.crm.repository import ContactRepository
 from switchboard.crm.service import ContactService
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import Conflict, InvalidField, NotFound, OptedOut
+from switchboard.kit.errors import Conflict, Forbidden, InvalidField, NotFound, OptedOut
 from switchboard.kit.events import Event, emit
 from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
@@ -68,7 +70,7 @@ from switchboard.messaging.schemas import (
 from switchboard.messaging.senders import OutboundMessage, SendError, SendResult
 from switchboard.tenancy.models import ChannelKind, Role, Tenant, User
 from switchboard.tenancy.repository import get_tenant
-from switchboard.tenancy.scope import ScopedService
+from switchboard.tenancy.scope import MANAGERS, ScopedService
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +328,25 @@ async def find_opt_out(
     )
 
 
+def opted_out_where(
+    tenant_id: uuid.UUID,
+    address: InstrumentedAttribute[str],
+    channel: InstrumentedAttribute[Channel],
+) -> ColumnElement[bool]:
+    """`find_opt_out` in SQL, for queries over stored addresses: whether the `address` column
+    (E.164, as Twilio sends it and we store it, `whatsapp:`-prefixed or not) has opted out on
+    the group of the `channel` column."""
+    group = case(
+        (channel == Channel.whatsapp, channel_group(Channel.whatsapp)),
+        else_=channel_group(Channel.sms),
+    )
+    return exists().where(
+        OptOut.tenant_id == tenant_id,
+        OptOut.channel_group == group,
+        OptOut.address == func.replace(address, WHATSAPP_PREFIX, ""),
+    )
+
+
 async def is_opted_out(
     session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel | str
 ) -> bool:
@@ -430,7 +451,8 @@ async def queue_outbound(
     conversation.status = SessionStatus.open  # writing into a closed session reopens it
     if take_over:
         conversation.ai_paused = True
-        conversation.taken_over_by_id = sender_user_id
+        # Writing into a conversation someone has taken over leaves it theirs.
+        conversation.taken_over_by_id = conversation.taken_over_by_id or sender_user_id
 
     message = Message(
         id=uuid.uuid4(),
@@ -810,7 +832,18 @@ class InboxService(ScopedService[MessagingSession]):
         )
 
     async def set_paused(self, ident: uuid.UUID, paused: bool) -> MessagingSession:
+        """Take a session over or hand it back. One a person has taken over stays theirs:
+        only they or a manager hand it back to the AI or take it from them."""
         conversation = await self.get(ident)
+        holder = conversation.taken_over_by_id
+        if holder not in (None, self.user.id) and self.user.role not in MANAGERS:
+            person = await self.users.find(holder) if holder else None
+            name = person.name if person else "someone else"
+            raise Forbidden(
+                f"{name} has taken this conversation over; only they or a manager may "
+                + ("take it from them" if paused else "hand it back to the AI"),
+                taken_over_by_id=str(holder),
+            )
         conversation.ai_paused = paused
         conversation.taken_over_by_id = self.user.id if paused else None
         await self.session.flush()

@@ -1,4 +1,5 @@
-"""Task rules: links stay in the tenant, status transitions, the role-scoped list."""
+"""Task rules: links stay in the tenant and the user's scope, who may change a task
+(docs/PERMISSIONS.md), status transitions, the role-scoped list."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from switchboard.crm.repository import (
     ContactRepository,
     LeadRepository,
 )
+from switchboard.crm.service import AppointmentService, CallService, ContactService, LeadService
 from switchboard.kit.clock import utcnow
-from switchboard.kit.errors import Conflict
+from switchboard.kit.errors import Conflict, Forbidden
 from switchboard.kit.events import Event, emit
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.repository import where_equal, where_in_range
@@ -34,7 +36,15 @@ from switchboard.tasks.models import (
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tenancy.models import Role, User
-from switchboard.tenancy.scope import ScopedService
+from switchboard.tenancy.scope import MANAGERS, ScopedService
+
+# The records a task may link to, and the service that says whether the user may see each.
+_LINKS: tuple[tuple[str, type[ScopedService[Any]]], ...] = (
+    ("contact_id", ContactService),
+    ("lead_id", LeadService),
+    ("appointment_id", AppointmentService),
+    ("call_id", CallService),
+)
 
 
 @dataclass
@@ -157,6 +167,7 @@ class TaskService(ScopedService[Task]):
 
     async def update(self, ident: uuid.UUID, data: TaskUpdate) -> Task:
         task = await self.get(ident)
+        self._may_change(task, "change")
         changes = data.changes()
         await self._check_links(changes)
         new_status = changes.pop("status", None)
@@ -167,11 +178,13 @@ class TaskService(ScopedService[Task]):
 
     async def complete(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
+        self._may_change(task, "complete")
         self._transition(task, TaskStatus.completed)
         return announce(self.session, await self._stored(task), "task.updated")
 
     async def cancel(self, ident: uuid.UUID) -> Task:
         task = await self.get(ident)
+        self._may_change(task, "cancel")
         self._transition(task, TaskStatus.cancelled)
         return announce(self.session, await self._stored(task), "task.updated")
 
@@ -192,8 +205,24 @@ class TaskService(ScopedService[Task]):
         task.completed_at = now if to == TaskStatus.completed else None
         task.cancelled_at = now if to == TaskStatus.cancelled else None
 
+    def _may_change(self, task: Task, action: str) -> None:
+        """A task is changed (edited, handed on, completed, cancelled, reopened) by whoever
+        it is for (its assignee; while unassigned, its role's queue, and anyone for the AI's
+        queue, whose follow-ups people do), by whoever created it, and by managers; anyone
+        else may read it but must ask."""
+        if self.user.role in MANAGERS or task.created_by_id == self.user.id:
+            return
+        if task.assignee_id is None and task.assigned_role == AssignedRole.ai:
+            return
+        if not is_theirs(task, self.user):
+            raise Forbidden(
+                f"only the task's assignee, its creator or a manager may {action} it",
+                task_id=str(task.id),
+            )
+
     async def _check_links(self, fields: Mapping[str, Any]) -> None:
-        await check_links(self.session, self.user.tenant_id, fields)
+        for field, service in _LINKS:
+            await self._require_visible(service, fields.get(field), field)
         assignee = fields.get("assignee_id")
         if assignee is not None:
             await self.users.require_role(assignee, "assignee_id")

@@ -1,4 +1,5 @@
-"""The base of every service that reads on a user's behalf: the tenant and the role's scope."""
+"""The base of every service that acts on a user's behalf: the tenant, the role's scope, and
+the checks behind docs/PERMISSIONS.md (who may create, change, reassign or close what)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,22 @@ from switchboard.tenancy.repository import UserRepository
 
 M = TypeVar("M", bound=TenantScoped)
 
+# Who may take the actions docs/PERMISSIONS.md reserves: the office (everyone who sees the
+# whole company) and the managers (admins manage too).
+OFFICE = frozenset({Role.csr, Role.manager, Role.admin})
+MANAGERS = frozenset({Role.manager, Role.admin})
+_ROLE_NAMES = {Role.csr: "CSRs", Role.rep: "reps", Role.manager: "managers", Role.admin: "admins"}
+
+
+def role_names(roles: frozenset[Role]) -> str:
+    """`CSRs, managers and admins`: who an action is for, in the order of the Role enum."""
+    names = [_ROLE_NAMES[role] for role in Role if role in roles]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 class ScopedService(Generic[M]):
-    """Reads through the repository, limited to what `user` may see."""
+    """Reads through the repository, limited to what `user` may see; the `_allow` and
+    `_require_visible` checks refuse what they may not do."""
 
     repository: type[Any]
 
@@ -56,7 +70,32 @@ class ScopedService(Generic[M]):
         found: M = await self.repo.get(obj.id, stmt)
         return found
 
+    @property
+    def is_rep(self) -> bool:
+        return self.user.role == Role.rep
+
+    def _allow(self, roles: frozenset[Role], action: str, **detail: Any) -> None:
+        """Refuse (403, saying who may) an action only `roles` may take."""
+        if self.user.role not in roles:
+            raise Forbidden(f"only {role_names(roles)} may {action}", **detail)
+
     def _own_unless_staff(self, rep_id: uuid.UUID | None, field: str) -> None:
-        """A rep may only create or move records onto themselves."""
-        if self.user.role == Role.rep and rep_id is not None and rep_id != self.user.id:
-            raise Forbidden(f"a rep can only set {field} to themselves")
+        """A rep may only create records for themselves and never hand one to someone else
+        (nor leave it with nobody, which would drop it from their own scope)."""
+        if self.is_rep and rep_id != self.user.id:
+            raise Forbidden(f"a rep can only set {field} to themselves", field=field)
+
+    async def _check_rep(self, rep_id: uuid.UUID | None, field: str, *roles: Role) -> None:
+        """The user a record is for must be an active user of `roles` (422 naming the field)
+        and, when a rep acts, themselves (403)."""
+        await self.users.require_role(rep_id, field, *roles)
+        self._own_unless_staff(rep_id, field)
+
+    async def _require_visible(
+        self, service: type[ScopedService[Any]], ident: uuid.UUID | None, field: str
+    ) -> None:
+        """A link in a payload must point at a record the user may see. One they may not is
+        refused exactly as one that does not exist (422 naming the field), so linking can
+        neither widen a rep's scope nor tell them what lies outside it."""
+        other = service(self.session, self.user)
+        await other.repo.require(ident, field, other.visible())

@@ -337,7 +337,7 @@ def follow_ups(request: Request) -> Step:
 def _reason(reason: dict[str, Any]) -> str:
     kind = reason.get("kind")
     if kind == "waiting_on_reply":
-        return f" (waiting {duration(reason.get('waiting_minutes'))})"
+        return f" (waiting {duration(reason.get('waiting_minutes'))}{who_answers(reason)})"
     if kind == "new_lead_no_response":
         return f" (new lead, {duration(reason.get('waiting_minutes'))} without a response)"
     if reason.get("title"):
@@ -662,6 +662,16 @@ def appointments(request: Request) -> Step:
     return f"{heading}:\n" + bullets(lines) + more_note(len(items), len(lines))
 
 
+def who_answers(item: dict[str, Any]) -> str:
+    """`; Ann has taken it over` or `; the AI is replying`: who is on a waiting customer."""
+    if item.get("waiting_on") == "person":
+        holder = (item.get("taken_over_by") or {}).get("name") or "a colleague"
+        return f"; {holder} has taken it over"
+    if item.get("waiting_on") == "ai":
+        return "; the AI is replying"
+    return ""
+
+
 def unanswered(request: Request) -> Step:
     got = _needs(request, "list_unanswered_messages", "check the inbox")
     if not isinstance(got, Done):
@@ -671,7 +681,8 @@ def unanswered(request: Request) -> Step:
         return "Nobody is waiting on a reply. Inbox zero!"
     lines = [
         f"{name_of(item) or 'Unknown'} ({item.get('channel', 'sms')}, waiting "
-        f"{duration(item.get('waiting_minutes'))}): “{item.get('last_message', '')}”"
+        f"{duration(item.get('waiting_minutes'))}{who_answers(item)}): "
+        f"“{item.get('last_message', '')}”"
         for item in items[:LIST_ITEMS]
     ]
     total = _number(got.result, "total") or len(items)
