@@ -394,6 +394,22 @@ class ChannelAccounts(Repository[ChannelAccount]):
         return (await self.session.execute(stmt)).scalars().first()
 
 
+def opted_out_where(
+    tenant_id: uuid.UUID | InstrumentedAttribute[uuid.UUID],
+    address: InstrumentedAttribute[str],
+    channel: InstrumentedAttribute[Channel],
+) -> ColumnElement[bool]:
+    """`find_opt_out` in SQL, for queries over stored addresses: whether the `address` column
+    (E.164, as Twilio sends it and we store it, `whatsapp:`-prefixed or not) has opted out on
+    the group of the `channel` column (WhatsApp, or SMS, which voice numbers share)."""
+    group = case((channel == Channel.whatsapp, "whatsapp"), else_="sms")
+    return exists().where(
+        OptOut.tenant_id == tenant_id,
+        OptOut.channel_group == group,
+        OptOut.address == func.replace(address, "whatsapp:", ""),
+    )
+
+
 class SessionRepository(Repository[MessagingSession]):
     model = MessagingSession
     kind = "session"
@@ -425,23 +441,11 @@ class SessionRepository(Repository[MessagingSession]):
 
     @staticmethod
     def opted_out() -> ColumnElement[bool]:
-        """The session's counterpart has opted out of its channel group (WhatsApp, or SMS,
-        which voice numbers share): nothing can be sent to them."""
-        whatsapp = MessagingSession.channel == Channel.whatsapp
-        return exists().where(
-            OptOut.tenant_id == MessagingSession.tenant_id,
-            or_(
-                and_(
-                    whatsapp,
-                    OptOut.channel_group == "whatsapp",
-                    ("whatsapp:" + OptOut.address) == MessagingSession.counterpart_address,
-                ),
-                and_(
-                    ~whatsapp,
-                    OptOut.channel_group == "sms",
-                    OptOut.address == MessagingSession.counterpart_address,
-                ),
-            ),
+        """The session's counterpart has opted out: nothing can be sent to them."""
+        return opted_out_where(
+            MessagingSession.tenant_id,
+            MessagingSession.counterpart_address,
+            MessagingSession.channel,
         )
 
     @classmethod

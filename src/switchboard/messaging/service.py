@@ -24,9 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from switchboard.config import Settings
 from switchboard.crm.models import ContactCard, ContactPhone
@@ -61,6 +59,9 @@ from switchboard.messaging.repository import (
     message_by_id,
     message_by_provider_id,
 )
+
+# For other domains' queries: they ask messaging, never its repository.
+from switchboard.messaging.repository import opted_out_where as opted_out_where
 from switchboard.messaging.schemas import (
     MAX_BODY,
     DeliveryReport,
@@ -325,25 +326,6 @@ async def find_opt_out(
     """The opt-out of `address` (any form of the number) on `channel`'s group, if any."""
     return await OptOutRepository(session, tenant_id).find_for(
         person_number(address), channel_group(channel)
-    )
-
-
-def opted_out_where(
-    tenant_id: uuid.UUID,
-    address: InstrumentedAttribute[str],
-    channel: InstrumentedAttribute[Channel],
-) -> ColumnElement[bool]:
-    """`find_opt_out` in SQL, for queries over stored addresses: whether the `address` column
-    (E.164, as Twilio sends it and we store it, `whatsapp:`-prefixed or not) has opted out on
-    the group of the `channel` column."""
-    group = case(
-        (channel == Channel.whatsapp, channel_group(Channel.whatsapp)),
-        else_=channel_group(Channel.sms),
-    )
-    return exists().where(
-        OptOut.tenant_id == tenant_id,
-        OptOut.channel_group == group,
-        OptOut.address == func.replace(address, WHATSAPP_PREFIX, ""),
     )
 
 
