@@ -65,6 +65,17 @@ class Settings(BaseSettings):
 
     chat_rate_limit_per_minute: int = 30
 
+    # Failed sign-ins allowed within the window before the next attempt answers 429.
+    login_failures_per_address: int = Field(
+        10, description="Failed sign-ins one client address may make, whatever the accounts."
+    )
+    login_failures_per_account: int = Field(
+        30, description="Failed sign-ins one account may take, from all addresses together."
+    )
+    login_failure_window_seconds: int = Field(
+        300, description="The moving window the failed sign-ins are counted over."
+    )
+
     @model_validator(mode="after")
     def _refuse_demo_secret_outside_demo(self) -> Settings:
         if not self.demo and self.secret_key == DEMO_SECRET_KEY:

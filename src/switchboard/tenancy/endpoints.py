@@ -2,22 +2,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from switchboard.kit.deps import AppSettings, CurrentUser, Session
 from switchboard.tenancy import service
 from switchboard.tenancy.repository import get_tenant
 from switchboard.tenancy.schemas import Me, TenantRead, Token, UserRead
+from switchboard.tenancy.throttle import Throttle, client_address
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/auth/token", response_model=Token)
 async def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Session, settings: AppSettings
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: Session,
+    settings: AppSettings,
+    throttle: Throttle,
 ) -> Token:
-    return await service.login(session, settings, form.username, form.password)
+    return await service.login(
+        session,
+        settings,
+        form.username,
+        form.password,
+        throttle=throttle,
+        client_address=client_address(request),
+    )
 
 
 @router.get("/me", response_model=Me)
