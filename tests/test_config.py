@@ -8,16 +8,18 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from switchboard.config import DEMO_SECRET_KEY, Settings
+from switchboard.config import DEMO_SECRET_KEY, DEMO_TWILIO_AUTH_TOKEN, Settings
 
 OWN_SECRET = "x" * 40
+OWN_TOKEN = "our-own-twilio-auth-token"
 
 
 def test_demo_secret_is_refused_outside_demo_mode() -> None:
     with pytest.raises(ValidationError, match="demo key"):
         Settings(demo=False, secret_key=DEMO_SECRET_KEY)
     assert Settings(demo=True).secret_key == DEMO_SECRET_KEY
-    assert Settings(demo=False, secret_key=OWN_SECRET).secret_key == OWN_SECRET
+    own = Settings(demo=False, secret_key=OWN_SECRET, twilio_auth_token=OWN_TOKEN)
+    assert own.secret_key == OWN_SECRET
 
 
 def test_short_secret_and_demo_twilio_token_are_refused() -> None:
@@ -25,6 +27,20 @@ def test_short_secret_and_demo_twilio_token_are_refused() -> None:
         Settings(demo=False, secret_key="short")
     with pytest.raises(ValidationError, match="demo token"):
         Settings(demo=False, secret_key=OWN_SECRET, twilio_account_sid="AC123")
+
+
+@pytest.mark.parametrize(
+    "others",
+    [{}, {"twilio_account_sid": "AC123"}, {"sms_sender": "simulated"}, {"sms_sender": "twilio"}],
+)
+def test_demo_twilio_token_is_refused_outside_demo_mode_whatever_else_is_set(
+    others: dict[str, str],
+) -> None:
+    # Without an account SID the demo token used to pass, and verified forged webhooks.
+    with pytest.raises(ValidationError, match="SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo"):
+        Settings(demo=False, secret_key=OWN_SECRET, **others)
+    assert Settings(demo=True, **others).twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN
+    assert Settings(demo=False, secret_key=OWN_SECRET, twilio_auth_token=OWN_TOKEN, **others)
 
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

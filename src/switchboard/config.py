@@ -77,22 +77,23 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_demo_secret_outside_demo(self) -> Settings:
+    def _refuse_demo_secrets_outside_demo(self) -> Settings:
+        problems = []
         if not self.demo and self.secret_key == DEMO_SECRET_KEY:
-            raise ValueError(
+            problems.append(
                 "SWITCHBOARD_SECRET_KEY is the public demo key; set a secret of your own "
                 "(or SWITCHBOARD_DEMO=true for a demo)"
             )
-        if (
-            not self.demo
-            and self.twilio_account_sid
-            and self.twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN
-        ):
-            raise ValueError(
-                "SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo token; set your account's token"
-            )
         if len(self.secret_key) < 32:
-            raise ValueError("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
+            problems.append("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
+        # Whatever else is set: anyone can sign a webhook with the published demo token.
+        if not self.demo and self.twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN:
+            problems.append(
+                "SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo token, which anyone can sign "
+                "webhooks with; set your Twilio account's auth token"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
