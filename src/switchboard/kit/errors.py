@@ -72,6 +72,11 @@ class Forbidden(SwitchboardError):
     code = "forbidden"
 
 
+class UnsupportedMediaType(SwitchboardError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(SwitchboardError):
     status_code = 429
     code = "rate_limited"
