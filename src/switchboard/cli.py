@@ -6,17 +6,21 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy.engine import make_url
 
 from switchboard.channels.twilio.cli import sms_app
 from switchboard.config import Settings, get_settings
 from switchboard.kit import migrate
-from switchboard.kit.db import Database
+from switchboard.kit.db import Database, prepare_sqlite_directory, unavailable
+from switchboard.kit.errors import SwitchboardError
 from switchboard.kit.jobs import Worker
 from switchboard.mcp.cli import mcp_app
 
@@ -31,38 +35,74 @@ app.add_typer(mcp_app, name="mcp")
 T = TypeVar("T")
 
 
-def _run(factory: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """What a person can fix (a database that cannot be used, a revision that does not
+    exist, a rule the input breaks) as one line on stderr and exit status 1, not a traceback."""
+    try:
+        yield
+    except SwitchboardError as exc:
+        _fail(exc.message)
+
+
+def _run(
+    factory: Callable[[Database], Awaitable[T]] | None = None, settings: Settings | None = None
+) -> T | None:
+    """Run `factory` on the configured database, once it is known to be reachable and
+    migrated; without a factory, only that check."""
     settings = settings or get_settings()
 
-    async def main() -> T:
+    async def main() -> T | None:
         db = Database.from_settings(settings)
         try:
-            return await factory(db)
+            await migrate.check_ready(db)
+            return None if factory is None else await factory(db)
         finally:
             await db.dispose()
 
-    return asyncio.run(main())
+    with _one_line_errors():
+        return asyncio.run(main())
 
 
-def _prepare_sqlite(settings: Settings) -> None:
-    path = settings.sqlite_path()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+def _upgrade(settings: Settings, revision: str = "head") -> None:
+    with _one_line_errors():
+        prepare_sqlite_directory(settings)
+        migrate.upgrade(settings.database_url, revision)
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = get_settings()
-    _prepare_sqlite(settings)
-    migrate.upgrade(settings.database_url, revision)
+    _upgrade(get_settings(), revision)
     typer.echo(f"database at {revision}")
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = "base") -> None:
-    """Revert migrations down to REVISION (default: an empty database)."""
-    migrate.downgrade(get_settings().database_url, revision)
+def db_downgrade(
+    revision: str = "base",
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Revert to base without asking first.")
+    ] = False,
+) -> None:
+    """Revert migrations down to REVISION (default: base, an empty database)."""
+    url = get_settings().database_url
+    with _one_line_errors():
+        migrate.require_existing_sqlite(url)
+    if revision == "base" and not yes:
+        where = make_url(url).render_as_string(hide_password=True)
+        typer.confirm(
+            f"Revert every migration? This drops every Switchboard table, and all its data, "
+            f"in {where}",
+            abort=True,
+            err=True,
+        )
+    with _one_line_errors():
+        migrate.downgrade(url, revision)
     typer.echo(f"database at {revision}")
 
 
@@ -96,7 +136,6 @@ def user_create(
 ) -> None:
     """Create a staff user in a tenant."""
 
-    from switchboard.kit.errors import SwitchboardError
     from switchboard.tenancy.repository import tenant_by_slug
     from switchboard.tenancy.schemas import UserCreate
     from switchboard.tenancy.service import create_user
@@ -118,11 +157,7 @@ def user_create(
             user = await create_user(session, found, data)
             return f"created {user.role} {user.email} ({user.id}) in {found.name}"
 
-    try:
-        typer.echo(_run(go))
-    except SwitchboardError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+    typer.echo(_run(go))
 
 
 @app.command()
@@ -130,8 +165,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
 ) -> None:
-    """Serve the API (and, unless SWITCHBOARD_RUN_WORKER=false, the job worker)."""
+    """Serve the API (and, unless SWITCHBOARD_RUN_WORKER=false, the job worker), once the
+    database is reachable and migrated: otherwise say why and exit."""
     settings = get_settings()
+    _run(settings=settings)
     logging.basicConfig(level=settings.log_level)
     from switchboard.app import create_app
     from switchboard.kit.runtime import settle_garbage_collector
@@ -199,8 +236,7 @@ def demo(
     os.environ.setdefault("SWITCHBOARD_DEMO", "true")
     get_settings.cache_clear()
     settings = get_settings()
-    _prepare_sqlite(settings)
-    migrate.upgrade(settings.database_url)
+    _upgrade(settings)
     from switchboard.demo.seed import DEMO_LOGINS, database_is_empty, seed_demo
 
     async def go(db: Database) -> str:
@@ -219,16 +255,32 @@ def demo(
     serve(host=bind_host, port=bind_port)
 
 
+def _setting_error(error: ErrorDetails) -> str:
+    """`SWITCHBOARD_DATABASE_URL: not a database URL; ...`, from one of pydantic's errors."""
+    cause = error.get("ctx", {}).get("error")
+    message = str(cause) if isinstance(cause, ValueError) else error["msg"]
+    if not error["loc"]:  # a rule across settings names its variables itself
+        return message
+    name = str(error["loc"][0])
+    return f"{name if name.isupper() else 'SWITCHBOARD_' + name.upper()}: {message}"
+
+
 def main() -> None:
     try:
         app()
     except ValidationError as exc:
         # Settings refused (e.g. the demo secret outside demo mode): say which, no traceback.
-        typer.echo("Switchboard cannot start with this configuration:", err=True)
         for error in exc.errors():
-            where = ".".join(map(str, error["loc"])) or "settings"
-            typer.echo(f"  {where}: {error['msg']}", err=True)
+            typer.echo(f"error: {_setting_error(error)}", err=True)
         raise SystemExit(2) from None
+    except Exception as exc:
+        # The commands of other modules (mcp) meet the database unchecked: the same line. Any
+        # command that reached the database read valid settings first (get_settings caches).
+        problem = unavailable(exc, get_settings().database_url)
+        if problem is None:
+            raise
+        typer.echo(f"error: {problem.message}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

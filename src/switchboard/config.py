@@ -6,11 +6,36 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEMO_SECRET_KEY = "demo-secret-key-change-me-in-production-0123456789"
 DEMO_TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
+# The one driver each supported database runs on (the engine is async end to end).
+DATABASE_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+DATABASE_URL_FORMS = (
+    "postgresql+asyncpg://user:password@host:5432/dbname or sqlite+aiosqlite:///path/to/file.db"
+)
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a database URL and how to write it instead, or None if it is usable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"not a database URL; write {DATABASE_URL_FORMS}"
+    backend = parsed.drivername.partition("+")[0]
+    backend = "postgresql" if backend == "postgres" else backend
+    driver = DATABASE_DRIVERS.get(backend)
+    if driver is None:
+        return f"{backend} is not supported; Switchboard runs on {DATABASE_URL_FORMS}"
+    if parsed.drivername != driver:
+        fixed = parsed.set(drivername=driver).render_as_string(hide_password=True)
+        return f"Switchboard needs the async driver {driver}: write {fixed}"
+    return None
 
 
 class Settings(BaseSettings):
@@ -19,7 +44,7 @@ class Settings(BaseSettings):
     )
 
     demo: bool = Field(False, description="Demo mode: embedded defaults and the demo secret.")
-    database_url: str = "sqlite+aiosqlite:///var/switchboard.db"
+    database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
     database_pool_size: int = 10
     database_pre_ping: bool = Field(
@@ -77,23 +102,43 @@ class Settings(BaseSettings):
 
     chat_rate_limit_per_minute: int = 30
 
+    # Failed sign-ins allowed within the window before the next attempt answers 429.
+    login_failures_per_address: int = Field(
+        10, description="Failed sign-ins one client address may make, whatever the accounts."
+    )
+    login_failures_per_account: int = Field(
+        30, description="Failed sign-ins one account may take, from all addresses together."
+    )
+    login_failure_window_seconds: int = Field(
+        300, description="The moving window the failed sign-ins are counted over."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, url: str) -> str:
+        problem = database_url_problem(url)
+        if problem is not None:
+            raise ValueError(problem)
+        return url
+
     @model_validator(mode="after")
-    def _refuse_demo_secret_outside_demo(self) -> Settings:
+    def _refuse_demo_secrets_outside_demo(self) -> Settings:
+        problems = []
         if not self.demo and self.secret_key == DEMO_SECRET_KEY:
-            raise ValueError(
+            problems.append(
                 "SWITCHBOARD_SECRET_KEY is the public demo key; set a secret of your own "
                 "(or SWITCHBOARD_DEMO=true for a demo)"
             )
-        if (
-            not self.demo
-            and self.twilio_account_sid
-            and self.twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN
-        ):
-            raise ValueError(
-                "SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo token; set your account's token"
-            )
         if len(self.secret_key) < 32:
-            raise ValueError("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
+            problems.append("SWITCHBOARD_SECRET_KEY must be at least 32 characters")
+        # Whatever else is set: anyone can sign a webhook with the published demo token.
+        if not self.demo and self.twilio_auth_token == DEMO_TWILIO_AUTH_TOKEN:
+            problems.append(
+                "SWITCHBOARD_TWILIO_AUTH_TOKEN is the public demo token, which anyone can sign "
+                "webhooks with; set your Twilio account's auth token"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property

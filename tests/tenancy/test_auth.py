@@ -85,3 +85,24 @@ async def test_forged_or_stale_tokens_are_refused(
         "/api/auth/token", data={"username": user.email, "password": "secret"}
     )
     assert login.status_code == 401
+
+
+async def test_a_json_login_body_gets_the_error_shape(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user(await factory.tenant(), Role.csr)
+    response = await client.post(
+        "/api/auth/token", json={"username": user.email, "password": "secret"}
+    )
+    assert response.status_code == 415
+    body = response.json()
+    assert body["error"] == "unsupported_media_type"
+    assert "application/x-www-form-urlencoded" in body["message"]
+    assert "username" in body["message"] and "password" in body["message"]
+    # A form, with or without a charset, signs in as before.
+    form = await client.post(
+        "/api/auth/token",
+        content=f"username={user.email}&password=secret",
+        headers={"content-type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    assert form.status_code == 200, form.text

@@ -167,3 +167,24 @@ async def test_a_deactivated_user_is_signed_out(
     await session.flush()  # type: ignore[attr-defined]
     response = await browser.get("/inbox")
     assert (response.status_code, response.headers["location"]) == (303, "/login?next=/inbox")
+
+
+async def test_the_sign_in_form_is_throttled_like_the_api(
+    client: httpx.AsyncClient, factory: Factory, settings: object
+) -> None:
+    tenant = await factory.tenant()
+    await factory.user(tenant, Role.csr, email="ed@example.test", password_hash=hash_password("pw"))
+    token = await _login_form(client)
+    limit = settings.login_failures_per_address  # type: ignore[attr-defined]
+    for _ in range(limit):
+        wrong = await client.post(
+            "/login", data={"csrf_token": token, "email": "ed@example.test", "password": "no"}
+        )
+        assert wrong.status_code == 401
+    right = await client.post(
+        "/login", data={"csrf_token": token, "email": "ed@example.test", "password": "pw"}
+    )
+    assert right.status_code == 429
+    assert int(right.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in right.text
+    assert SESSION_COOKIE not in right.headers.get("set-cookie", "")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -16,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from switchboard.config import Settings
+from switchboard.config import DEFAULT_DATABASE_URL, Settings
+from switchboard.kit.errors import DatabaseUnavailable
 from switchboard.kit.events import EventBus, take_pending
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -159,3 +162,64 @@ async def run_after_commit(session: AsyncSession) -> None:
     hooks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
     for hook in hooks:
         await hook()
+
+
+# PostgreSQL's SQLSTATEs for a connection it refused, and what the user should fix.
+_REFUSALS = {
+    "3D000": "create the database or fix its name",  # invalid_catalog_name
+    "28000": "fix the user",  # invalid_authorization_specification (no such role)
+    "28P01": "fix the password",  # invalid_password
+}
+
+
+def unavailable(exc: BaseException, url: str | URL) -> DatabaseUnavailable | None:
+    """The one line a person should read for an error met while connecting to `url`: what
+    went wrong and what to fix. None when `exc` is not a failure to connect."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    parsed = make_url(url)
+    # A DBAPI error without a statement was raised by the connect itself.
+    refused = exc.orig if isinstance(exc, DBAPIError) and exc.statement is None else None
+    if parsed.get_backend_name() == "sqlite":
+        if refused is None:
+            return None
+        path = Path(parsed.database or "")
+        if not path.parent.is_dir():
+            return missing_directory(path)
+        return DatabaseUnavailable(f"cannot open the SQLite database {path}: {refused}")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if isinstance(exc, OSError):  # refused, unknown host, timed out
+        reason = (
+            "connection refused"
+            if isinstance(exc, ConnectionRefusedError)
+            else exc.strerror or str(exc) or type(exc).__name__
+        )
+        return DatabaseUnavailable(
+            f"cannot reach PostgreSQL at {where} ({reason}): start it, or fix the host and "
+            "port in SWITCHBOARD_DATABASE_URL"
+        )
+    if refused is not None:
+        fix = _REFUSALS.get(getattr(refused, "sqlstate", None) or "", "fix the URL")
+        return DatabaseUnavailable(
+            f"PostgreSQL at {where} refused the connection ({refused}): {fix} in "
+            "SWITCHBOARD_DATABASE_URL"
+        )
+    return None
+
+
+def missing_directory(path: Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"the directory {path.parent} for the SQLite database does not exist: create it "
+        f"(mkdir -p {path.parent}) or point SWITCHBOARD_DATABASE_URL elsewhere"
+    )
+
+
+def prepare_sqlite_directory(settings: Settings) -> None:
+    """Make the default database's directory (`var/`) on first use. Any other missing
+    directory is refused: a mistyped path would otherwise get a new, empty database."""
+    path = settings.sqlite_path()
+    if path is None or path.parent.is_dir():
+        return
+    if settings.database_url != DEFAULT_DATABASE_URL:
+        raise missing_directory(path)
+    path.parent.mkdir(parents=True, exist_ok=True)

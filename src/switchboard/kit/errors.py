@@ -72,6 +72,18 @@ class Forbidden(SwitchboardError):
     code = "forbidden"
 
 
+class DatabaseUnavailable(SwitchboardError):
+    """The configured database cannot be used; the message says why and what to do."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+
+class UnsupportedMediaType(SwitchboardError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(SwitchboardError):
     status_code = 429
     code = "rate_limited"

@@ -12,17 +12,33 @@ from switchboard.tenancy.models import Tenant, User
 from switchboard.tenancy.repository import UserRepository, get_tenant, user_by_email
 from switchboard.tenancy.schemas import Token, UserCreate
 from switchboard.tenancy.security import create_access_token, hash_password, verify_password
+from switchboard.tenancy.throttle import LoginThrottle
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> Token:
-    user = await user_by_email(session, email)
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    *,
+    throttle: LoginThrottle,
+    client_address: str,
+) -> Token:
+    """A token for the right email and password. Every caller that signs people in passes the
+    app's throttle and the client's address: after too many failures from that address, or
+    on that account, it raises RateLimited without looking at the password."""
+    account = email.strip().lower()
+    user = await user_by_email(session, account)
+    # Checked right before the password, with no wait in between, so a burst of parallel
+    # guesses cannot all pass the check before the first failure is counted.
+    await throttle.check(account, client_address)
     if user is None:
         verify_password(password, _DUMMY_HASH)
-        raise Unauthorized("wrong email or password")
-    if not user.active or not verify_password(password, user.password_hash):
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        await throttle.failed(account, client_address)
         raise Unauthorized("wrong email or password")
     return Token(
         access_token=issue_token(settings, user), expires_in=settings.access_token_minutes * 60

@@ -8,8 +8,9 @@ from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from switchboard.kit.deps import AppSettings, Session, user_from_token
-from switchboard.kit.errors import Unauthorized
+from switchboard.kit.errors import RateLimited, Unauthorized
 from switchboard.tenancy import service as tenancy
+from switchboard.tenancy.throttle import Throttle, client_address
 from switchboard.web.auth import (
     SESSION_COOKIE,
     WebUser,
@@ -50,15 +51,28 @@ async def login(
     request: Request,
     session: Session,
     settings: AppSettings,
+    throttle: Throttle,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
+    context: dict[str, object] = {"next": safe_next(next), "email": email}
     try:
-        token = await tenancy.login(session, settings, email, password)
+        token = await tenancy.login(
+            session,
+            settings,
+            email,
+            password,
+            throttle=throttle,
+            client_address=client_address(request),
+        )
     except Unauthorized:
-        context = {"next": safe_next(next), "error": WRONG_CREDENTIALS, "email": email}
+        context["error"] = WRONG_CREDENTIALS
         return render(request, "login.html", context, shell=None, status_code=401)
+    except RateLimited as exc:
+        context["error"] = f"Too many failed sign-ins. Try again in {exc.retry_after} seconds."
+        headers = {"Retry-After": str(exc.retry_after)}
+        return render(request, "login.html", context, shell=None, status_code=429, headers=headers)
     user = await user_from_token(session, token.access_token, settings)
     response = RedirectResponse(safe_next(next) or home_of(user), status_code=303)
     start_session(response, settings, token.access_token)
