@@ -55,6 +55,7 @@ from switchboard.messaging.repository import (
     OptOutRepository,
     SessionRepository,
     lock_counterpart,
+    locked,
     message_by_id,
     message_by_provider_id,
 )
@@ -523,7 +524,8 @@ async def begin_send(
 ) -> OutboundMessage | None:
     """Mark a queued message `sending` and say what to send; None when there is nothing to
     do: already accepted by the provider (a retry never sends twice), failed, or gone."""
-    message = await MessageRepository(session, tenant_id).find(message_id)
+    messages = MessageRepository(session, tenant_id)
+    message = await messages.find(message_id, locked(messages.select()))
     if message is None or message.direction != Direction.outbound:
         return None
     if message.provider_message_id is not None:
@@ -558,11 +560,13 @@ async def begin_send(
 async def record_sent(
     session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, result: SendResult
 ) -> Message:
-    """The provider accepted the message: keep its id, then schedule any scripted steps."""
-    message = await MessageRepository(session, tenant_id).get(message_id)
+    """The provider accepted the message: keep its id, then schedule any scripted steps.
+    Its status moves forward only: a callback may have told more while the send ran."""
+    message = await MessageRepository(session, tenant_id).lock(message_id)
     message.provider_message_id = result.provider_message_id
     message.status = MessageStatus(message.status).advanced_by(result.status)
-    message.error_code = message.error_message = None
+    if not message.status.is_final:
+        message.error_code = message.error_message = None
     await session.flush()
     announce_message(session, message, "message.updated", message.tenant_id)
     now = utcnow()
@@ -587,7 +591,7 @@ async def record_send_failure(
 ) -> Message:
     """A refused send ends `failed` with the provider's code (21610 also records the
     opt-out); a transient one waits for the job's retry."""
-    message = await MessageRepository(session, tenant_id).get(message_id)
+    message = await MessageRepository(session, tenant_id).lock(message_id)
     if final:
         _fail(message, error.code or "send_failed", error.message)
         if error.code == OPT_OUT_ERROR and message.to_address:
@@ -605,6 +609,8 @@ async def record_send_failure(
 
 
 def _fail(message: Message, code: str, reason: str) -> None:
+    if MessageStatus(message.status).advanced_by(MessageStatus.failed) != MessageStatus.failed:
+        return  # a delivery receipt arrived first: the message went out after all
     message.status = MessageStatus.failed
     message.error_code = code[:16]
     message.error_message = reason[:500]
@@ -614,7 +620,9 @@ def _fail(message: Message, code: str, reason: str) -> None:
 
 
 async def record_delivery(session: AsyncSession, report: DeliveryReport) -> Message | None:
-    """Keep every report as a DeliveryEvent and move the message forward only."""
+    """Keep every report as a DeliveryEvent and move the message forward only. The message
+    is read locked, so two callbacks at once (`sent` and `delivered`) take turns and the
+    second moves on from what the first wrote."""
     message = await message_by_provider_id(session, report.provider_message_id)
     if message is None and report.message_id is not None:
         # Our id rode on the callback URL: this links a message whose send timed out after

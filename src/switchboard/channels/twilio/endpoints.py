@@ -21,6 +21,7 @@ from switchboard.channels.twilio.webhooks import (
     inbound_call,
     inbound_message,
     number,
+    payload_of,
     required,
     verified_form,
 )
@@ -155,8 +156,9 @@ async def call_status_webhook(form: TwilioForm, db: DB) -> Response:
         await voice.record_call_status(
             session,
             required(form, "CallSid"),
-            (field(form, "CallStatus") or "").lower(),
+            (field(form, "CallStatus") or "unknown").lower(),
             number(form, "CallDuration"),
+            payload_of(form),
         )
     return twiml.empty()
 

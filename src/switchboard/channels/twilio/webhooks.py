@@ -158,8 +158,13 @@ def delivery_report(form: FormData, message_id: uuid.UUID | None) -> DeliveryRep
         error_code=field(form, "ErrorCode"),
         error_message=field(form, "ErrorMessage"),
         message_id=message_id,
-        payload={key: value for key, value in form.multi_items() if isinstance(value, str)},
+        payload=payload_of(form),
     )
+
+
+def payload_of(form: FormData) -> dict[str, str]:
+    """A callback as it arrived, for its DeliveryEvent."""
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
 def inbound_call(form: FormData) -> InboundCall:
