@@ -199,8 +199,8 @@ def new_contact(
     contact = ContactRepository(session, tenant_id).add(
         ContactCard(
             id=uuid.uuid4(),
-            first_name=first[:100] or None,
-            last_name=last.strip()[:100] or None,
+            first_name=first or None,
+            last_name=last.strip() or None,
             lead_source=source,
         )
     )
@@ -647,8 +647,8 @@ async def record_delivery(session: AsyncSession, report: DeliveryReport) -> Mess
             tenant_id=message.tenant_id,
             message_id=message.id,
             provider_message_id=report.provider_message_id,
-            status=report.raw_status[:32],
-            error_code=report.error_code[:16] if report.error_code else None,
+            status=report.raw_status,
+            error_code=report.error_code,
             payload=report.payload,
         )
     )
@@ -675,8 +675,8 @@ def _apply_status(message: Message, status: MessageStatus, report: DeliveryRepor
     if status in (MessageStatus.delivered, MessageStatus.read):
         message.delivered_at = message.delivered_at or now
     if status.is_final:
-        message.error_code = (report.error_code or status.value)[:16]
-        message.error_message = (report.error_message or f"the carrier reported {status}")[:500]
+        message.error_code = report.error_code or status.value
+        message.error_message = report.error_message or f"the carrier reported {status}"
 
 
 # --- auto-reply helpers (for ai/autoresponder.py) ----------------------------------------------

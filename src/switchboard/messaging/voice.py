@@ -166,8 +166,8 @@ async def receive_call(session: AsyncSession, settings: Settings, call: InboundC
                 tenant_id=tenant.id,
                 contact_id=contact_id,
                 direction=CallDirection.inbound,
-                from_number=call.from_number[:32],
-                to_number=call.to_number[:32],
+                from_number=call.from_number,
+                to_number=call.to_number,
                 started_at=now,
                 provider=CallProvider.twilio,
                 provider_call_id=call.call_sid,
@@ -206,7 +206,7 @@ async def record_recording(
         log.info("recording for unknown call %s", call_sid)
         return
     if recording_url:
-        call.recording_url = recording_url[:1000]
+        call.recording_url = recording_url
     if duration_seconds > 0:
         call.outcome = CallOutcome.voicemail
     await session.flush()
@@ -235,7 +235,7 @@ async def record_voicemail(
     body = text or "Voicemail (no transcript available)"
     call.outcome = CallOutcome.voicemail
     if recording_url:
-        call.recording_url = call.recording_url or recording_url[:1000]
+        call.recording_url = call.recording_url or recording_url
 
     message: MessageRead | None = None
     if call.contact_id is not None and call.from_number:
