@@ -60,17 +60,24 @@ async def two(settings: Settings, database_url: str) -> AsyncIterator[TwoProcess
 
 
 async def _at_once(
-    two: TwoProcesses, settings: Settings, path: str, reports: list[list[dict[str, str]]]
+    two: TwoProcesses,
+    settings: Settings,
+    path: str,
+    sids: list[str],
+    fields: tuple[str, str],
+    words: tuple[str, str],
 ) -> None:
-    """Each record's two reports at once, one to each process; half of them the other way
-    round (so the order the event loop starts them in decides nothing). Every connection
-    is opened first: connecting would space the requests out."""
-    await asyncio.gather(*(_connect(db) for db in two.dbs for _ in range(len(reports))))
+    """Each record's two reports (`fields`: its id's and its status's names) at once, one
+    to each process; half of them the other way round, so the order the event loop starts
+    them in decides nothing. Every connection is opened first: connecting would space the
+    requests out."""
+    await asyncio.gather(*(_connect(db) for db in two.dbs for _ in sids))
+    id_field, status_field = fields
     responses = await asyncio.gather(
         *(
-            post_webhook(two.clients[side], settings, path, report)
-            for index, pair in enumerate(reports)
-            for side, report in enumerate(pair[:: 1 if index % 2 else -1])
+            post_webhook(two.clients[side], settings, path, {id_field: sid, status_field: word})
+            for index, sid in enumerate(sids)
+            for side, word in enumerate(words[:: 1 if index % 2 else -1])
         )
     )
     assert {response.status_code for response in responses} == {200}
@@ -102,15 +109,8 @@ async def test_sent_and_delivered_at_once_end_delivered(
                 session, tenant, contact, Direction.outbound, "Hi", utcnow()
             )
             message.provider_message_id, message.status = sid, MessageStatus.sending
-    await _at_once(
-        two,
-        settings,
-        STATUS,
-        [
-            [{"MessageSid": sid, "MessageStatus": word} for word in ("sent", "delivered")]
-            for sid in sids
-        ],
-    )
+    fields = ("MessageSid", "MessageStatus")
+    await _at_once(two, settings, STATUS, sids, fields, ("sent", "delivered"))
     async with two.dbs[0].transaction() as session:
         stmt = select(Message.status).where(Message.provider_message_id.in_(sids))
         statuses = list((await session.execute(stmt)).scalars())
@@ -135,15 +135,8 @@ async def test_in_progress_and_completed_at_once_end_completed(
                     provider_status="ringing",
                 )
             )
-    await _at_once(
-        two,
-        settings,
-        CALL_STATUS,
-        [
-            [{"CallSid": sid, "CallStatus": word} for word in ("in-progress", "completed")]
-            for sid in sids
-        ],
-    )
+    fields = ("CallSid", "CallStatus")
+    await _at_once(two, settings, CALL_STATUS, sids, fields, ("in-progress", "completed"))
     async with two.dbs[0].transaction() as session:
         stmt = select(Call.provider_status).where(Call.provider_call_id.in_(sids))
         statuses = list((await session.execute(stmt)).scalars())
