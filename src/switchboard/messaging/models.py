@@ -162,7 +162,8 @@ class Message(TenantScoped, Base):
 
 
 class DeliveryEvent(TenantScoped, Base):
-    """Every status callback as it arrived, whether or not it moved the message."""
+    """Every status callback as it arrived, whether or not it moved the message. A call's
+    status callbacks are kept here too: no message, the CallSid as the provider id."""
 
     __tablename__ = "delivery_events"
     __table_args__ = (Index("ix_delivery_events_tenant_message", "tenant_id", "message_id"),)
