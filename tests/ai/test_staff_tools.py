@@ -349,6 +349,17 @@ async def test_search_contacts_and_contact_summary(
     assert ok(await run(session, settings, bob, "search_contacts", query="Garcia"))["count"] == 0
 
 
+async def test_a_nul_character_in_tool_arguments_is_refused_naming_the_argument(
+    session: AsyncSession, settings: Settings, factory: Factory
+) -> None:
+    """MCP clients call these tools with arguments of their own: held to the API's rules."""
+    manager = await factory.user(await factory.tenant(), Role.manager)
+    searched = failed(await run(session, settings, manager, "search_contacts", query="Ann\x00"))
+    created = failed(await run(session, settings, manager, "create_task", title="Call\x00 Ann"))
+    for message, argument in ((searched, "query"), (created, "title")):
+        assert f"{argument}: " in message and "NUL" in message, message
+
+
 async def test_list_appointments_in_plain_words(
     session: AsyncSession, settings: Settings, factory: Factory, frozen_clock: object
 ) -> None:

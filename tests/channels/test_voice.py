@@ -18,6 +18,7 @@ from switchboard.crm.models import Call, CallOutcome, CallProvider, CallTranscri
 from switchboard.kit.jobs import Job
 from switchboard.messaging.models import (
     Channel,
+    DeliveryEvent,
     Direction,
     Message,
     MessageKind,
@@ -208,6 +209,29 @@ async def test_a_missed_call_gets_the_missed_call_text_once(
     )
     assert text.contact_id == call.contact_id
     assert await count(session, Job, Job.kind == "messaging.send") == 1
+
+
+async def test_a_late_status_never_reopens_a_finished_call(
+    client: httpx.AsyncClient, settings: Settings, office: Inbox, session: AsyncSession, at: Any
+) -> None:
+    """Callbacks out of order: `in-progress` after `completed` moves nothing (so a repeated
+    `completed` sends no second missed-call text), and each one is kept."""
+    at(MONDAY_9PM)
+    sid = f"CA{uuid.uuid4().hex}"
+    await post_webhook(client, settings, VOICE, call_params(sid))
+    for status in ("completed", "in-progress", "ringing", "completed"):
+        response = await post_webhook(
+            client, settings, f"{VOICE}/status", call_params(sid, CallStatus=status)
+        )
+        assert response.status_code == 200
+    assert (await _call(session, sid)).provider_status == "completed"
+    assert await count(session, Message) == 1
+    kept = await session.execute(
+        select(DeliveryEvent.status)
+        .where(DeliveryEvent.provider_message_id == sid)
+        .order_by(DeliveryEvent.created_at)
+    )
+    assert list(kept.scalars()) == ["completed", "in-progress", "ringing", "completed"]
 
 
 async def test_no_missed_call_text_when_disabled_or_opted_out(

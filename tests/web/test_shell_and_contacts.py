@@ -190,3 +190,25 @@ def test_every_control_in_the_templates_has_a_label() -> None:
                 path.name,
                 control,
             )
+
+
+async def test_a_nul_character_is_refused_on_every_web_input(
+    client: httpx.AsyncClient, factory: Factory, sign_in: object, session: AsyncSession
+) -> None:
+    tenant = await factory.tenant()
+    browser: Browser = await sign_in(await factory.user(tenant, Role.csr))  # type: ignore[operator]
+    for path in ("/inbox?q=a%00b", "/contacts?q=a%00b", "/tasks?status=open%00", "/inbox?cursor=%00"):
+        response = await browser.get(path)
+        assert response.status_code == 422, path
+        assert "not valid" in response.text
+    task = await browser.post("/tasks", {"title": "Call\x00back", "assignee": "role:csr"}, htmx=True)
+    assert task.status_code == 422 and 'id="task-title-error"' in task.text
+    client.cookies.clear()
+    login_page = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text).group(1)  # type: ignore[union-attr]
+    login = await client.post(
+        "/login",
+        data={"csrf_token": token, "email": "a\x00@example.test", "password": "x"},
+        headers={"Origin": "https://switchboard.test"},
+    )
+    assert login.status_code == 422

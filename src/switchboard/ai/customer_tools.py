@@ -22,9 +22,10 @@ from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError, tool_s
 from switchboard.crm.models import Appointment, AppointmentStatus, Lead
 from switchboard.crm.repository import AppointmentRepository, ContactRepository, LeadRepository
 from switchboard.dashboards.aggregates import OPEN_LEAD_STATUSES
+from switchboard.kit import limits
 from switchboard.kit.clock import utcnow
 from switchboard.kit.events import Event, emit
-from switchboard.kit.schemas import Schema
+from switchboard.kit.schemas import Schema, Str
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
@@ -207,16 +208,16 @@ def _task_result(task: Task, created: bool, zone: ZoneInfo) -> dict[str, Any]:
 
 
 class CreateTaskArgs(Schema):
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10_000)
+    title: Str = Field(min_length=1, max_length=limits.TITLE)
+    description: Str | None = Field(None, max_length=limits.NOTES)
     priority: TaskPriority = TaskPriority.medium
     appointment_id: uuid.UUID | None = Field(None, description="one of theirs")
     assigned_role: Literal[AssignedRole.csr, AssignedRole.rep] = AssignedRole.csr
 
 
 class HandToHumanArgs(Schema):
-    reason: str = Field("The customer needs a person to answer.", max_length=2000)
-    summary: str | None = Field(None, max_length=5000, description="what the customer needs")
+    reason: Str = Field("The customer needs a person to answer.", max_length=2000)
+    summary: Str | None = Field(None, max_length=5000, description="what the customer needs")
 
 
 async def create_task(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -44,10 +44,12 @@ from switchboard.dashboards.timeframe import (
     parse_moment,
     today_span,
 )
+from switchboard.kit import limits
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import OptedOut
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
+from switchboard.kit.schemas import Str
 from switchboard.messaging.models import Message
 from switchboard.messaging.service import send_staff_message
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
@@ -347,9 +349,9 @@ async def list_tasks(call: StaffCall, args: ListTasksArgs) -> dict[str, Any]:
 
 
 class CreateTaskArgs(Args):
-    title: str = Field(min_length=1, max_length=200, description="Short imperative title.")
-    description: str | None = Field(None, max_length=10_000, description="Details, if any.")
-    due: str | None = Field(
+    title: Str = Field(min_length=1, max_length=limits.TITLE, description="Short imperative title.")
+    description: Str | None = Field(None, max_length=limits.NOTES, description="Details, if any.")
+    due: Str | None = Field(
         None,
         max_length=100,
         description=(
@@ -358,7 +360,7 @@ class CreateTaskArgs(Args):
         ),
     )
     priority: TaskPriority = Field(TaskPriority.medium, description="high, medium or low.")
-    assignee: str | None = Field(
+    assignee: Str | None = Field(
         None,
         max_length=200,
         description=(
@@ -369,7 +371,7 @@ class CreateTaskArgs(Args):
     assigned_role: AssignedRole | None = Field(
         None, description="The role queue it belongs to, when no one person is named."
     )
-    contact: str | None = Field(
+    contact: Str | None = Field(
         None, max_length=200, description="The customer it is about: a name or phone number."
     )
     contact_id: uuid.UUID | None = Field(
@@ -402,7 +404,7 @@ async def create_task(call: StaffCall, args: CreateTaskArgs) -> dict[str, Any]:
 
 class TaskRef(Args):
     task_id: uuid.UUID | None = Field(None, description="The task's id, when known.")
-    task: str | None = Field(
+    task: Str | None = Field(
         None,
         max_length=200,
         description=(
@@ -419,9 +421,9 @@ class TaskRef(Args):
 
 
 class UpdateTaskArgs(TaskRef):
-    title: str | None = Field(None, min_length=1, max_length=200, description="New title.")
-    description: str | None = Field(None, max_length=10_000, description="New details.")
-    due: str | None = Field(
+    title: Str | None = Field(None, min_length=1, max_length=limits.TITLE, description="New title.")
+    description: Str | None = Field(None, max_length=limits.NOTES, description="New details.")
+    due: Str | None = Field(
         None, max_length=100, description="New due time, in plain words or ISO 8601."
     )
     clear_due: bool = Field(False, description="Remove the due time.")
@@ -429,10 +431,10 @@ class UpdateTaskArgs(TaskRef):
     status: Literal["open", "completed", "cancelled"] | None = Field(
         None, description="open reopens a task; completed or cancelled closes it."
     )
-    assignee: str | None = Field(
+    assignee: Str | None = Field(
         None, max_length=200, description="New assignee: a name, email, 'me' or a role queue."
     )
-    contact: str | None = Field(None, max_length=200, description="Link to this contact.")
+    contact: Str | None = Field(None, max_length=200, description="Link to this contact.")
     contact_id: uuid.UUID | None = Field(None, description="Link to this contact_id.")
 
 
@@ -473,7 +475,7 @@ async def complete_task(call: StaffCall, args: CompleteTaskArgs) -> dict[str, An
 
 
 class SearchContactsArgs(Args):
-    query: str = Field(
+    query: Str = Field(
         min_length=1, max_length=200, description="Part of a name, company, email or phone."
     )
     limit: int = Field(8, ge=1, le=25, description="How many contacts to return at most.")
@@ -494,7 +496,7 @@ async def search_contacts(call: StaffCall, args: SearchContactsArgs) -> dict[str
 
 class ContactRef(Args):
     contact_id: uuid.UUID | None = Field(None, description="The contact's id, when known.")
-    contact: str | None = Field(
+    contact: Str | None = Field(
         None, max_length=200, description="Otherwise the contact's name or phone number."
     )
 
@@ -617,7 +619,7 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
 
 
 class ListAppointmentsArgs(Args):
-    when: str = Field(
+    when: Str = Field(
         "today",
         max_length=100,
         description=(
@@ -714,8 +716,10 @@ async def who_to_follow_up(call: StaffCall, args: FollowUpArgs) -> dict[str, Any
 
 
 class SendSmsArgs(ContactRef):
-    body: str = Field(
-        min_length=1, max_length=1600, description="The exact text to send, as the user wants it."
+    body: Str = Field(
+        min_length=1,
+        max_length=limits.SMS_BODY,
+        description="The exact text to send, as the user wants it.",
     )
 
 

@@ -46,6 +46,7 @@ from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, CurrentUser, CurrentUserDetached, Session, get_db
 from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter
+from switchboard.kit.schemas import Str
 
 router = APIRouter(prefix="/api/chat", tags=["assistant"])
 
@@ -149,8 +150,8 @@ async def list_messages(
     user: CurrentUser,
     session: Session,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = DEFAULT_HISTORY_PAGE,
-    before: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[Str | None, Query(max_length=64)] = None,
+    since: Annotated[Str | None, Query(max_length=64)] = None,
 ) -> MessagePage:
     rows, cursor = await ConversationService(session, user).history(
         conversation_id, limit, before=before, since=since
@@ -190,7 +191,7 @@ async def send_message(
 async def search_messages(
     user: CurrentUser,
     session: Session,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[Str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
     hits = await ConversationService(session, user).search(q, limit)

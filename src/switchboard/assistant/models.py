@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard.kit import limits
 from switchboard.kit.models import Base, TenantScoped
 from switchboard.kit.types import JSONDoc
 
@@ -38,12 +39,12 @@ class Conversation(TenantScoped, Base):
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(200), default="New conversation")
+    title: Mapped[str] = mapped_column(String(limits.TITLE), default="New conversation")
     title_is_auto: Mapped[bool] = mapped_column(Boolean, default=True)
     context_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     last_message_at: Mapped[datetime]
-    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_message_preview: Mapped[str | None] = mapped_column(String(limits.TITLE))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None]
 
@@ -64,7 +65,7 @@ class ChatMessage(TenantScoped, Base):
     status: Mapped[ChatMessageStatus] = mapped_column(String(16), default=ChatMessageStatus.ok)
     tool_calls: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
-    model: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(limits.NAME))
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)

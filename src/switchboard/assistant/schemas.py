@@ -8,21 +8,22 @@ from typing import Any, Literal
 from pydantic import Field
 
 from switchboard.assistant.models import ChatMessageStatus, ChatRole
-from switchboard.kit.schemas import RecordRead, Schema, UpdateSchema
+from switchboard.kit import limits
+from switchboard.kit.schemas import RecordRead, Schema, Str, UpdateSchema
 
-MAX_MESSAGE_CHARS = 10_000
+MAX_MESSAGE_CHARS = limits.NOTES
 MAX_HISTORY_PAGE = 200
 DEFAULT_HISTORY_PAGE = 50
 
 
 class ConversationCreate(Schema):
-    title: str | None = Field(None, min_length=1, max_length=200)
+    title: Str | None = Field(None, min_length=1, max_length=limits.TITLE)
     # A first message is sent like any other: stored, answered, and it names the chat.
-    message: str | None = Field(None, min_length=1, max_length=MAX_MESSAGE_CHARS)
+    message: Str | None = Field(None, min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class ConversationUpdate(UpdateSchema):
-    title: str | None = Field(None, min_length=1, max_length=200)
+    title: Str | None = Field(None, min_length=1, max_length=limits.TITLE)
     pinned: bool | None = None
 
     not_null = frozenset({"title", "pinned"})
@@ -38,7 +39,7 @@ class ConversationRead(RecordRead):
 
 
 class MessageCreate(Schema):
-    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    content: Str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class ToolCallRecord(Schema):

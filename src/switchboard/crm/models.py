@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from switchboard.kit import limits
 from switchboard.kit.models import Base, TenantScoped
 from switchboard.kit.types import JSONDoc
 
@@ -80,16 +81,16 @@ class ContactCard(TenantScoped, Base):
         Index("ix_contact_cards_tenant_last_name", "tenant_id", "last_name"),
     )
 
-    first_name: Mapped[str | None] = mapped_column(String(100))
-    last_name: Mapped[str | None] = mapped_column(String(100))
-    company: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    address_line1: Mapped[str | None] = mapped_column(String(200))
-    address_line2: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state: Mapped[str | None] = mapped_column(String(50))
-    postal_code: Mapped[str | None] = mapped_column(String(20))
-    lead_source: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str | None] = mapped_column(String(limits.NAME))
+    last_name: Mapped[str | None] = mapped_column(String(limits.NAME))
+    company: Mapped[str | None] = mapped_column(String(limits.TITLE))
+    email: Mapped[str | None] = mapped_column(String(limits.EMAIL))
+    address_line1: Mapped[str | None] = mapped_column(String(limits.TITLE))
+    address_line2: Mapped[str | None] = mapped_column(String(limits.TITLE))
+    city: Mapped[str | None] = mapped_column(String(limits.NAME))
+    state: Mapped[str | None] = mapped_column(String(limits.STATE))
+    postal_code: Mapped[str | None] = mapped_column(String(limits.POSTAL_CODE))
+    lead_source: Mapped[str | None] = mapped_column(String(limits.NAME))
     tags: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     consent: Mapped[dict[str, bool]] = mapped_column(JSONDoc, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -126,8 +127,8 @@ class ContactPhone(TenantScoped, Base):
     contact_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("contact_cards.id", ondelete="CASCADE")
     )
-    number: Mapped[str] = mapped_column(String(32))
-    label: Mapped[str] = mapped_column(String(20), default="mobile")
+    number: Mapped[str] = mapped_column(String(limits.PHONE))
+    label: Mapped[str] = mapped_column(String(limits.PHONE_LABEL), default="mobile")
     is_primary: Mapped[bool] = mapped_column(default=False)
 
     contact: Mapped[ContactCard] = relationship(back_populates="phones", lazy="raise")
@@ -145,13 +146,13 @@ class Lead(TenantScoped, Base):
         ForeignKey("contact_cards.id", ondelete="CASCADE")
     )
     status: Mapped[LeadStatus] = mapped_column(String(20), default=LeadStatus.new)
-    source: Mapped[str | None] = mapped_column(String(100))
-    service: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(limits.NAME))
+    service: Mapped[str | None] = mapped_column(String(limits.NAME))
     assigned_rep_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     estimated_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    lost_reason: Mapped[str | None] = mapped_column(String(limits.REASON))
     first_response_at: Mapped[datetime | None]
     notes: Mapped[str | None] = mapped_column(Text)
 
@@ -177,8 +178,8 @@ class Call(TenantScoped, Base):
     )
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     direction: Mapped[CallDirection] = mapped_column(String(10))
-    from_number: Mapped[str | None] = mapped_column(String(32))
-    to_number: Mapped[str | None] = mapped_column(String(32))
+    from_number: Mapped[str | None] = mapped_column(String(limits.PHONE))
+    to_number: Mapped[str | None] = mapped_column(String(limits.PHONE))
     started_at: Mapped[datetime]
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[CallOutcome | None] = mapped_column(String(16))
@@ -187,9 +188,9 @@ class Call(TenantScoped, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     provider: Mapped[CallProvider] = mapped_column(String(16), default=CallProvider.manual)
-    provider_call_id: Mapped[str | None] = mapped_column(String(64))
-    provider_status: Mapped[str | None] = mapped_column(String(32))
-    recording_url: Mapped[str | None] = mapped_column(String(1000))
+    provider_call_id: Mapped[str | None] = mapped_column(String(limits.PROVIDER_ID))
+    provider_status: Mapped[str | None] = mapped_column(String(limits.STATUS_WORD))
+    recording_url: Mapped[str | None] = mapped_column(String(limits.URL))
 
     transcript: Mapped[CallTranscript | None] = relationship(lazy="raise", uselist=False)
     analysis: Mapped[CallAnalysis | None] = relationship(lazy="raise", uselist=False)
@@ -203,7 +204,7 @@ class CallTranscript(TenantScoped, Base):
     )
     text: Mapped[str] = mapped_column(Text)
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    language: Mapped[str] = mapped_column(String(limits.LANGUAGE), default="en")
 
 
 class CallAnalysis(TenantScoped, Base):
@@ -213,12 +214,12 @@ class CallAnalysis(TenantScoped, Base):
         ForeignKey("calls.id", ondelete="CASCADE"), unique=True
     )
     summary: Mapped[str] = mapped_column(Text)
-    sentiment: Mapped[str | None] = mapped_column(String(20))
-    intent: Mapped[str | None] = mapped_column(String(100))
+    sentiment: Mapped[str | None] = mapped_column(String(limits.SENTIMENT))
+    intent: Mapped[str | None] = mapped_column(String(limits.NAME))
     objections: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
-    booking_outcome: Mapped[str | None] = mapped_column(String(32))
+    booking_outcome: Mapped[str | None] = mapped_column(String(limits.BOOKING_OUTCOME))
     next_steps: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
-    model: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(limits.NAME))
 
 
 class Appointment(TenantScoped, Base):
@@ -235,13 +236,13 @@ class Appointment(TenantScoped, Base):
     )
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     rep_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    title: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(limits.TITLE))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[AppointmentStatus] = mapped_column(
         String(16), default=AppointmentStatus.scheduled
     )
-    address: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(limits.REASON))
     notes: Mapped[str | None] = mapped_column(Text)
 
 
@@ -255,7 +256,7 @@ class RepShift(TenantScoped, Base):
     rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    territory: Mapped[str | None] = mapped_column(String(200))
+    territory: Mapped[str | None] = mapped_column(String(limits.TITLE))
     status: Mapped[ShiftStatus] = mapped_column(String(16), default=ShiftStatus.scheduled)
 
 
@@ -275,7 +276,7 @@ class RecordingSession(TenantScoped, Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     status: Mapped[RecordingStatus] = mapped_column(String(16), default=RecordingStatus.recording)
-    audio_url: Mapped[str | None] = mapped_column(String(1000))
+    audio_url: Mapped[str | None] = mapped_column(String(limits.URL))
     transcript: Mapped[str | None] = mapped_column(Text)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     source: Mapped[str] = mapped_column(String(32), default="shunya")

@@ -17,10 +17,19 @@ from switchboard.crm.models import (
     RecordingStatus,
     ShiftStatus,
 )
+from switchboard.kit import limits
 from switchboard.kit.phone import PhoneNumber
-from switchboard.kit.schemas import AwareDatetime, Email, RecordRead, Schema, UpdateSchema
+from switchboard.kit.schemas import (
+    AwareDatetime,
+    Email,
+    JSONObject,
+    RecordRead,
+    Schema,
+    Str,
+    UpdateSchema,
+)
 
-Name = Field(default=None, max_length=100)
+Name = Field(default=None, max_length=limits.NAME)
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -28,7 +37,7 @@ Name = Field(default=None, max_length=100)
 
 class PhoneIn(Schema):
     number: PhoneNumber
-    label: str = Field("mobile", max_length=20)
+    label: Str = Field("mobile", max_length=limits.PHONE_LABEL)
 
 
 class PhoneRead(Schema):
@@ -38,19 +47,19 @@ class PhoneRead(Schema):
 
 
 class ContactFields(Schema):
-    first_name: str | None = Name
-    last_name: str | None = Name
-    company: str | None = Field(None, max_length=200)
+    first_name: Str | None = Name
+    last_name: Str | None = Name
+    company: Str | None = Field(None, max_length=limits.TITLE)
     email: Email | None = None
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    state: str | None = Field(None, max_length=50)
-    postal_code: str | None = Field(None, max_length=20)
-    lead_source: str | None = Field(None, max_length=100)
-    tags: list[str] = Field(default_factory=list, max_length=50)
-    consent: dict[str, bool] = Field(default_factory=dict)
-    notes: str | None = Field(None, max_length=10_000)
+    address_line1: Str | None = Field(None, max_length=limits.TITLE)
+    address_line2: Str | None = Field(None, max_length=limits.TITLE)
+    city: Str | None = Field(None, max_length=limits.NAME)
+    state: Str | None = Field(None, max_length=limits.STATE)
+    postal_code: Str | None = Field(None, max_length=limits.POSTAL_CODE)
+    lead_source: Str | None = Field(None, max_length=limits.NAME)
+    tags: list[Str] = Field(default_factory=list, max_length=50)
+    consent: dict[Str, bool] = Field(default_factory=dict)
+    notes: Str | None = Field(None, max_length=limits.NOTES)
 
 
 class ContactCreate(ContactFields):
@@ -71,19 +80,19 @@ class ContactCreate(ContactFields):
 class ContactUpdate(UpdateSchema):
     not_null = frozenset({"tags", "consent"})
 
-    first_name: str | None = Name
-    last_name: str | None = Name
-    company: str | None = Field(None, max_length=200)
+    first_name: Str | None = Name
+    last_name: Str | None = Name
+    company: Str | None = Field(None, max_length=limits.TITLE)
     email: Email | None = None
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    state: str | None = Field(None, max_length=50)
-    postal_code: str | None = Field(None, max_length=20)
-    lead_source: str | None = Field(None, max_length=100)
-    tags: list[str] | None = Field(None, max_length=50)
-    consent: dict[str, bool] | None = None
-    notes: str | None = Field(None, max_length=10_000)
+    address_line1: Str | None = Field(None, max_length=limits.TITLE)
+    address_line2: Str | None = Field(None, max_length=limits.TITLE)
+    city: Str | None = Field(None, max_length=limits.NAME)
+    state: Str | None = Field(None, max_length=limits.STATE)
+    postal_code: Str | None = Field(None, max_length=limits.POSTAL_CODE)
+    lead_source: Str | None = Field(None, max_length=limits.NAME)
+    tags: list[Str] | None = Field(None, max_length=50)
+    consent: dict[Str, bool] | None = None
+    notes: Str | None = Field(None, max_length=limits.NOTES)
     phones: list[PhoneIn] | None = Field(
         None, max_length=10, description="Replaces the numbers; the first is primary."
     )
@@ -118,24 +127,24 @@ class ContactBrief(Schema):
 class LeadCreate(Schema):
     contact_id: uuid.UUID
     status: LeadStatus = LeadStatus.new
-    source: str | None = Field(None, max_length=100)
-    service: str | None = Field(None, max_length=100)
+    source: Str | None = Field(None, max_length=limits.NAME)
+    service: Str | None = Field(None, max_length=limits.NAME)
     assigned_rep_id: uuid.UUID | None = None
     estimated_value: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    lost_reason: str | None = Field(None, max_length=500)
-    notes: str | None = Field(None, max_length=10_000)
+    lost_reason: Str | None = Field(None, max_length=limits.REASON)
+    notes: Str | None = Field(None, max_length=limits.NOTES)
 
 
 class LeadUpdate(UpdateSchema):
     not_null = frozenset({"status"})
 
     status: LeadStatus | None = None
-    source: str | None = Field(None, max_length=100)
-    service: str | None = Field(None, max_length=100)
+    source: Str | None = Field(None, max_length=limits.NAME)
+    service: Str | None = Field(None, max_length=limits.NAME)
     assigned_rep_id: uuid.UUID | None = None
     estimated_value: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
-    lost_reason: str | None = Field(None, max_length=500)
-    notes: str | None = Field(None, max_length=10_000)
+    lost_reason: Str | None = Field(None, max_length=limits.REASON)
+    notes: Str | None = Field(None, max_length=limits.NOTES)
 
 
 class LeadRead(RecordRead):
@@ -155,16 +164,16 @@ class LeadRead(RecordRead):
 
 
 class TranscriptSegment(Schema):
-    speaker: str = Field(max_length=50)
-    text: str = Field(max_length=10_000)
+    speaker: Str = Field(max_length=limits.SPEAKER)
+    text: Str = Field(max_length=limits.NOTES)
     start: float | None = Field(None, ge=0)
     end: float | None = Field(None, ge=0)
 
 
 class TranscriptIn(Schema):
-    text: str = Field(min_length=1, max_length=200_000)
+    text: Str = Field(min_length=1, max_length=limits.TRANSCRIPT)
     segments: list[TranscriptSegment] = Field(default_factory=list)
-    language: str = Field("en", max_length=16)
+    language: Str = Field("en", max_length=limits.LANGUAGE)
 
 
 class TranscriptRead(TranscriptIn):
@@ -173,13 +182,13 @@ class TranscriptRead(TranscriptIn):
 
 
 class AnalysisIn(Schema):
-    summary: str = Field(min_length=1, max_length=20_000)
-    sentiment: str | None = Field(None, max_length=20)
-    intent: str | None = Field(None, max_length=100)
-    objections: list[str] = Field(default_factory=list)
-    booking_outcome: str | None = Field(None, max_length=32)
-    next_steps: list[str] = Field(default_factory=list)
-    model: str | None = Field(None, max_length=100)
+    summary: Str = Field(min_length=1, max_length=limits.SUMMARY)
+    sentiment: Str | None = Field(None, max_length=limits.SENTIMENT)
+    intent: Str | None = Field(None, max_length=limits.NAME)
+    objections: list[Str] = Field(default_factory=list)
+    booking_outcome: Str | None = Field(None, max_length=limits.BOOKING_OUTCOME)
+    next_steps: list[Str] = Field(default_factory=list)
+    model: Str | None = Field(None, max_length=limits.NAME)
 
 
 class AnalysisRead(AnalysisIn):
@@ -199,8 +208,8 @@ class CallCreate(Schema):
     handled_by_role: HandledByRole | None = None
     handled_by_user_id: uuid.UUID | None = None
     provider: CallProvider = CallProvider.manual
-    provider_call_id: str | None = Field(None, max_length=64)
-    recording_url: str | None = Field(None, max_length=1000)
+    provider_call_id: Str | None = Field(None, max_length=limits.PROVIDER_ID)
+    recording_url: Str | None = Field(None, max_length=limits.URL)
     transcript: TranscriptIn | None = None
     analysis: AnalysisIn | None = None
 
@@ -214,7 +223,7 @@ class CallUpdate(UpdateSchema):
     outcome: CallOutcome | None = None
     handled_by_role: HandledByRole | None = None
     handled_by_user_id: uuid.UUID | None = None
-    recording_url: str | None = Field(None, max_length=1000)
+    recording_url: Str | None = Field(None, max_length=limits.URL)
     transcript: TranscriptIn | None = None
     analysis: AnalysisIn | None = None
 
@@ -255,12 +264,12 @@ class AppointmentCreate(_Span):
     contact_id: uuid.UUID
     lead_id: uuid.UUID | None = None
     rep_id: uuid.UUID | None = None
-    title: str | None = Field(None, max_length=200)
+    title: Str | None = Field(None, max_length=limits.TITLE)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     status: AppointmentStatus = AppointmentStatus.scheduled
-    address: str | None = Field(None, max_length=500)
-    notes: str | None = Field(None, max_length=10_000)
+    address: Str | None = Field(None, max_length=limits.REASON)
+    notes: Str | None = Field(None, max_length=limits.NOTES)
 
 
 class AppointmentUpdate(UpdateSchema, _Span):
@@ -268,12 +277,12 @@ class AppointmentUpdate(UpdateSchema, _Span):
 
     lead_id: uuid.UUID | None = None
     rep_id: uuid.UUID | None = None
-    title: str | None = Field(None, max_length=200)
+    title: Str | None = Field(None, max_length=limits.TITLE)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     status: AppointmentStatus | None = None
-    address: str | None = Field(None, max_length=500)
-    notes: str | None = Field(None, max_length=10_000)
+    address: Str | None = Field(None, max_length=limits.REASON)
+    notes: Str | None = Field(None, max_length=limits.NOTES)
 
 
 class AppointmentRead(RecordRead):
@@ -292,7 +301,7 @@ class RepShiftCreate(_Span):
     rep_id: uuid.UUID
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    territory: str | None = Field(None, max_length=200)
+    territory: Str | None = Field(None, max_length=limits.TITLE)
     status: ShiftStatus = ShiftStatus.scheduled
 
 
@@ -301,7 +310,7 @@ class RepShiftUpdate(UpdateSchema, _Span):
 
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
-    territory: str | None = Field(None, max_length=200)
+    territory: Str | None = Field(None, max_length=limits.TITLE)
     status: ShiftStatus | None = None
 
 
@@ -319,9 +328,9 @@ class RecordingSessionCreate(_Span):
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     status: RecordingStatus = RecordingStatus.recording
-    audio_url: str | None = Field(None, max_length=1000)
-    transcript: str | None = Field(None, max_length=500_000)
-    analysis: dict[str, Any] | None = None
+    audio_url: Str | None = Field(None, max_length=limits.URL)
+    transcript: Str | None = Field(None, max_length=limits.RECORDING_TRANSCRIPT)
+    analysis: JSONObject | None = None
 
 
 class RecordingSessionUpdate(UpdateSchema, _Span):
@@ -329,9 +338,9 @@ class RecordingSessionUpdate(UpdateSchema, _Span):
 
     ended_at: AwareDatetime | None = None
     status: RecordingStatus | None = None
-    audio_url: str | None = Field(None, max_length=1000)
-    transcript: str | None = Field(None, max_length=500_000)
-    analysis: dict[str, Any] | None = None
+    audio_url: Str | None = Field(None, max_length=limits.URL)
+    transcript: Str | None = Field(None, max_length=limits.RECORDING_TRANSCRIPT)
+    analysis: JSONObject | None = None
 
 
 class RecordingSessionRead(RecordRead):

@@ -56,7 +56,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.repository import where_equal, where_in_range
-from switchboard.kit.schemas import AwareDatetime, apply_changes
+from switchboard.kit.schemas import AwareDatetime, Str, apply_changes
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.scope import MANAGERS, OFFICE, ScopedService
 
@@ -80,8 +80,8 @@ REP_APPOINTMENT_STATUSES = frozenset(
 
 @dataclass
 class ContactFilters:
-    q: str | None = None
-    tag: str | None = None
+    q: Str | None = None
+    tag: Str | None = None
 
 
 class ContactService(ScopedService[ContactCard]):

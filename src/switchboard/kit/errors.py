@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from switchboard.kit.integrity import Violation, ViolationKind, violation_of
+
 
 class SwitchboardError(Exception):
     status_code = 400
@@ -102,7 +104,25 @@ def install_error_handler(app: FastAPI) -> None:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(IntegrityError)
-    async def _render_integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
-        # A race two requests lost to a unique constraint: the loser gets a 409, not a 500.
-        conflict = Conflict("this conflicts with a record that already exists")
-        return JSONResponse(conflict.to_dict(), status_code=409)
+    async def _render_integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A constraint the checks before the write did not catch (a race two requests
+        # ran, a link whose row went away): answered as the check would have answered.
+        error = integrity_error(await violation_of(exc, getattr(request.app.state, "db", None)))
+        return JSONResponse(error.to_dict(), status_code=error.status_code)
+
+
+def integrity_error(violation: Violation) -> SwitchboardError:
+    """A unique violation is a 409 naming the field; a link to nothing is a 422 on the
+    field, as `Repository.require` answers it; a missing value a 422 on the field."""
+    field = ", ".join(violation.columns) or None
+    if violation.kind == ViolationKind.unique:
+        what = f"this {field}" if field else "these values"
+        return Conflict(f"a record with {what} already exists", field=field)
+    if violation.kind == ViolationKind.foreign_key and violation.deleting:
+        return Conflict("other records still point at this one", table=violation.referred)
+    if violation.kind == ViolationKind.foreign_key:
+        where = f" in {violation.referred}" if violation.referred else ""
+        return InvalidField(field or "body", f"no record{where} has this id")
+    if violation.kind == ViolationKind.not_null and field:
+        return InvalidField(field, "may not be null")
+    return Conflict("this conflicts with the records already stored")

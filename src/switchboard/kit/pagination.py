@@ -15,6 +15,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from switchboard.kit.errors import InvalidField
+from switchboard.kit.schemas import Str
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ def to_page(schema: type[S], rows: list[Any], next_cursor: str | None) -> Page[S
 
 async def page_params(  # async: FastAPI would run a plain def in a worker thread
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[Str | None, Query(max_length=500)] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
 

@@ -16,7 +16,41 @@ from pydantic import (
     field_validator,
 )
 
-__all__ = ["AwareDatetime", "RecordRead", "Schema", "UpdateSchema", "apply_changes"]
+__all__ = [
+    "AwareDatetime",
+    "JSONObject",
+    "RecordRead",
+    "Schema",
+    "Str",
+    "UpdateSchema",
+    "apply_changes",
+]
+
+
+def _refuse_nul(value: Any) -> Any:
+    """PostgreSQL cannot store a NUL character, in text or in JSON; SQLite could. Refused
+    before anything is written, so both databases answer alike: a 422 naming the field."""
+    if _holds_nul(value):
+        raise ValueError("may not contain a NUL character (U+0000)")
+    return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+Str = Annotated[str, AfterValidator(_refuse_nul)]
+"""The string every input takes (schemas, query parameters, tool arguments): any text but
+a NUL character. Lengths stay with each field, from kit/limits.py."""
+
+JSONObject = Annotated[dict[str, Any], AfterValidator(_refuse_nul)]
+"""A free-form JSON object as input: no NUL character in any key or string within."""
 
 
 class Schema(BaseModel):

@@ -50,7 +50,7 @@ from switchboard.messaging.repository import (
     write_inbound_batch,
 )
 from switchboard.messaging.routing import InboundRoutes
-from switchboard.messaging.schemas import MAX_BODY, InboundMessage, MessageRead, SessionRead
+from switchboard.messaging.schemas import InboundMessage, MessageRead, SessionRead
 from switchboard.messaging.service import (
     AUTO_REPLY_JOB,
     DuplicateDelivery,
@@ -278,7 +278,7 @@ class _Batch:
             return InboundOutcome(message=None)
         self.stored_ids.add(sid)
         now = self.tick()
-        body = clean_text(inbound.body)[:MAX_BODY]
+        body = clean_text(inbound.body)
         preview = preview_of(body, inbound.media)
         contact_id = await self._contact(item, facts)
         thread = self._thread(item, facts)

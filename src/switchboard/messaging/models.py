@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from switchboard.crm.models import ContactCard
+from switchboard.kit import limits
 from switchboard.kit.models import Base, TenantScoped
 from switchboard.kit.types import JSONDoc
 
@@ -102,8 +103,8 @@ class MessagingSession(TenantScoped, Base):
         ForeignKey("contact_cards.id", ondelete="CASCADE")
     )
     channel: Mapped[Channel] = mapped_column(String(16))
-    counterpart_address: Mapped[str] = mapped_column(String(64))
-    our_address: Mapped[str | None] = mapped_column(String(64))
+    counterpart_address: Mapped[str] = mapped_column(String(limits.ADDRESS))
+    our_address: Mapped[str | None] = mapped_column(String(limits.ADDRESS))
     status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.open)
     ai_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     taken_over_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -112,9 +113,9 @@ class MessagingSession(TenantScoped, Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     first_message_at: Mapped[datetime]
     last_message_at: Mapped[datetime]
-    title: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(limits.TITLE))
     # 0003_inbox: what an inbox row shows without reading the session's messages.
-    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_message_preview: Mapped[str | None] = mapped_column(String(limits.TITLE))
     last_inbound_at: Mapped[datetime | None]
 
     contact: Mapped[ContactCard] = relationship(lazy="raise")
@@ -144,14 +145,14 @@ class Message(TenantScoped, Base):
     )
     kind: Mapped[MessageKind] = mapped_column(String(16), default=MessageKind.manual)
     channel: Mapped[Channel] = mapped_column(String(16))
-    from_address: Mapped[str | None] = mapped_column(String(64))
-    to_address: Mapped[str | None] = mapped_column(String(64))
+    from_address: Mapped[str | None] = mapped_column(String(limits.ADDRESS))
+    to_address: Mapped[str | None] = mapped_column(String(limits.ADDRESS))
     body: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
-    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    provider_message_id: Mapped[str | None] = mapped_column(String(limits.PROVIDER_ID))
     status: Mapped[MessageStatus] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(16))
-    error_message: Mapped[str | None] = mapped_column(String(500))
+    error_code: Mapped[str | None] = mapped_column(String(limits.ERROR_CODE))
+    error_message: Mapped[str | None] = mapped_column(String(limits.ERROR_MESSAGE))
     in_reply_to_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL")
     )
@@ -163,7 +164,8 @@ class Message(TenantScoped, Base):
 
 
 class DeliveryEvent(TenantScoped, Base):
-    """Every status callback as it arrived, whether or not it moved the message."""
+    """Every status callback as it arrived, whether or not it moved the message. A call's
+    status callbacks are kept here too: no message, the CallSid as the provider id."""
 
     __tablename__ = "delivery_events"
     __table_args__ = (Index("ix_delivery_events_tenant_message", "tenant_id", "message_id"),)
@@ -171,9 +173,9 @@ class DeliveryEvent(TenantScoped, Base):
     message_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE")
     )
-    provider_message_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(32))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    provider_message_id: Mapped[str] = mapped_column(String(limits.PROVIDER_ID))
+    status: Mapped[str] = mapped_column(String(limits.STATUS_WORD))
+    error_code: Mapped[str | None] = mapped_column(String(limits.ERROR_CODE))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
 
 
@@ -181,8 +183,8 @@ class OptOut(TenantScoped, Base):
     __tablename__ = "opt_outs"
     __table_args__ = (UniqueConstraint("tenant_id", "address", "channel_group"),)
 
-    address: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(limits.ADDRESS))
     channel_group: Mapped[str] = mapped_column(String(16))  # "sms" or "whatsapp"
-    keyword: Mapped[str] = mapped_column(String(32))
+    keyword: Mapped[str] = mapped_column(String(limits.STATUS_WORD))
     opted_out_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(32), default="keyword")
+    source: Mapped[str] = mapped_column(String(limits.STATUS_WORD), default="keyword")

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Integer,
@@ -102,6 +102,7 @@ _LOCKS = DriverStatement(
 )
 
 SessionRow = dict[str, Any]  # a messaging_sessions row, column name -> value
+S = TypeVar("S", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -345,23 +346,34 @@ async def route_voice(session: AsyncSession, to_address: str) -> Tenant | None:
     return (await session.execute(stmt)).scalars().first()
 
 
+def locked(stmt: S) -> S:
+    """`stmt`, locking the rows it reads until the transaction ends and reading them fresh
+    even when the session holds them already: for a read-then-write (a status callback)
+    that a concurrent one must not interleave with. SQLite renders no FOR UPDATE; it needs
+    none, its transactions run one at a time."""
+    return stmt.with_for_update().execution_options(populate_existing=True)
+
+
 async def message_by_provider_id(session: AsyncSession, provider_message_id: str) -> Message | None:
-    """Not scoped: a delivery callback names no tenant, and provider ids are globally unique."""
+    """Not scoped: a delivery callback names no tenant, and provider ids are globally unique.
+    Locked (see `locked`): the caller moves its status."""
     stmt = select(Message).where(Message.provider_message_id == provider_message_id)
-    return (await session.execute(stmt)).scalars().first()
+    return (await session.execute(locked(stmt))).scalars().first()
 
 
 async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> Message | None:
-    """Not scoped: for a signed callback whose URL carries our own message id."""
-    return await session.get(Message, message_id)
+    """Not scoped: for a signed callback whose URL carries our own message id. Locked."""
+    stmt = select(Message).where(Message.id == message_id)
+    return (await session.execute(locked(stmt))).scalars().first()
 
 
 async def call_by_provider_id(session: AsyncSession, call_sid: str) -> Call | None:
-    """Not scoped: a voice callback names the call, not the tenant; call SIDs are unique."""
+    """Not scoped: a voice callback names the call, not the tenant; call SIDs are unique.
+    Locked: every voice callback updates the call it reads."""
     stmt = select(Call).where(
         Call.provider == CallProvider.twilio, Call.provider_call_id == call_sid
     )
-    return (await session.execute(stmt)).scalars().first()
+    return (await session.execute(locked(stmt))).scalars().first()
 
 
 async def call_back_task_exists(
@@ -652,6 +664,10 @@ _LATEST_SESSION = (
 class MessageRepository(Repository[Message]):
     model = Message
     kind = "message"
+
+    async def lock(self, ident: uuid.UUID) -> Message:
+        """The message, locked and fresh (see `locked`): its status is about to move."""
+        return await self.get(ident, locked(self.select()))
 
     async def insert_once(self, values: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT ... ON CONFLICT (provider_message_id) DO NOTHING, as one Core statement.

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import Field
 
 from switchboard.crm.schemas import ContactBrief
-from switchboard.kit.schemas import RecordRead, Schema
+from switchboard.kit import limits
+from switchboard.kit.schemas import RecordRead, Schema, Str
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -21,7 +22,7 @@ from switchboard.messaging.models import (
     SessionStatus,
 )
 
-MAX_BODY = 1600  # Twilio's limit for one SMS or WhatsApp message body
+MAX_BODY = limits.SMS_BODY
 
 
 class MediaItem(Schema):
@@ -74,7 +75,7 @@ class InboxSessionRead(SessionRead):
 
 
 class StaffMessageCreate(Schema):
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    body: Str = Field(min_length=1, max_length=MAX_BODY)
 
 
 @dataclass(frozen=True)

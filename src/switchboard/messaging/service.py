@@ -37,6 +37,7 @@ from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.kit.repository import where_equal
+from switchboard.kit.schemas import Str
 from switchboard.messaging.models import (
     Channel,
     DeliveryEvent,
@@ -56,6 +57,7 @@ from switchboard.messaging.repository import (
     OptOutRepository,
     SessionRepository,
     lock_counterpart,
+    locked,
     message_by_id,
     message_by_provider_id,
 )
@@ -202,8 +204,8 @@ def new_contact(
     contact = ContactRepository(session, tenant_id).add(
         ContactCard(
             id=uuid.uuid4(),
-            first_name=first[:100] or None,
-            last_name=last.strip()[:100] or None,
+            first_name=first or None,
+            last_name=last.strip() or None,
             lead_source=source,
         )
     )
@@ -535,7 +537,8 @@ async def begin_send(
 ) -> OutboundMessage | None:
     """Mark a queued message `sending` and say what to send; None when there is nothing to
     do: already accepted by the provider (a retry never sends twice), failed, or gone."""
-    message = await MessageRepository(session, tenant_id).find(message_id)
+    messages = MessageRepository(session, tenant_id)
+    message = await messages.find(message_id, locked(messages.select()))
     if message is None or message.direction != Direction.outbound:
         return None
     if message.provider_message_id is not None:
@@ -570,11 +573,13 @@ async def begin_send(
 async def record_sent(
     session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, result: SendResult
 ) -> Message:
-    """The provider accepted the message: keep its id, then schedule any scripted steps."""
-    message = await MessageRepository(session, tenant_id).get(message_id)
+    """The provider accepted the message: keep its id, then schedule any scripted steps.
+    Its status moves forward only: a callback may have told more while the send ran."""
+    message = await MessageRepository(session, tenant_id).lock(message_id)
     message.provider_message_id = result.provider_message_id
     message.status = MessageStatus(message.status).advanced_by(result.status)
-    message.error_code = message.error_message = None
+    if not message.status.is_final:
+        message.error_code = message.error_message = None
     await session.flush()
     announce_message(session, message, "message.updated", message.tenant_id)
     now = utcnow()
@@ -599,7 +604,7 @@ async def record_send_failure(
 ) -> Message:
     """A refused send ends `failed` with the provider's code (21610 also records the
     opt-out); a transient one waits for the job's retry."""
-    message = await MessageRepository(session, tenant_id).get(message_id)
+    message = await MessageRepository(session, tenant_id).lock(message_id)
     if final:
         _fail(message, error.code or "send_failed", error.message)
         if error.code == OPT_OUT_ERROR and message.to_address:
@@ -617,6 +622,8 @@ async def record_send_failure(
 
 
 def _fail(message: Message, code: str, reason: str) -> None:
+    if MessageStatus(message.status).advanced_by(MessageStatus.failed) != MessageStatus.failed:
+        return  # a delivery receipt arrived first: the message went out after all
     message.status = MessageStatus.failed
     message.error_code = code[:16]
     message.error_message = reason[:500]
@@ -626,7 +633,9 @@ def _fail(message: Message, code: str, reason: str) -> None:
 
 
 async def record_delivery(session: AsyncSession, report: DeliveryReport) -> Message | None:
-    """Keep every report as a DeliveryEvent and move the message forward only."""
+    """Keep every report as a DeliveryEvent and move the message forward only. The message
+    is read locked, so two callbacks at once (`sent` and `delivered`) take turns and the
+    second moves on from what the first wrote."""
     message = await message_by_provider_id(session, report.provider_message_id)
     if message is None and report.message_id is not None:
         # Our id rode on the callback URL: this links a message whose send timed out after
@@ -651,8 +660,8 @@ async def record_delivery(session: AsyncSession, report: DeliveryReport) -> Mess
             tenant_id=message.tenant_id,
             message_id=message.id,
             provider_message_id=report.provider_message_id,
-            status=report.raw_status[:32],
-            error_code=report.error_code[:16] if report.error_code else None,
+            status=report.raw_status,
+            error_code=report.error_code,
             payload=report.payload,
         )
     )
@@ -679,8 +688,8 @@ def _apply_status(message: Message, status: MessageStatus, report: DeliveryRepor
     if status in (MessageStatus.delivered, MessageStatus.read):
         message.delivered_at = message.delivered_at or now
     if status.is_final:
-        message.error_code = (report.error_code or status.value)[:16]
-        message.error_message = (report.error_message or f"the carrier reported {status}")[:500]
+        message.error_code = report.error_code or status.value
+        message.error_message = report.error_message or f"the carrier reported {status}"
 
 
 # --- auto-reply helpers (for ai/autoresponder.py) ----------------------------------------------
@@ -730,7 +739,7 @@ class SessionFilters:
     ai_paused: bool | None = None
     taken_over_by_id: uuid.UUID | None = None
     view: InboxView | None = None
-    q: str | None = None
+    q: Str | None = None
 
 
 class InboxService(ScopedService[MessagingSession]):

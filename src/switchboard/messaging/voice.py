@@ -24,6 +24,7 @@ from switchboard.kit.errors import Conflict
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.messaging.models import (
     Channel,
+    DeliveryEvent,
     Direction,
     Message,
     MessageKind,
@@ -165,8 +166,8 @@ async def receive_call(session: AsyncSession, settings: Settings, call: InboundC
                 tenant_id=tenant.id,
                 contact_id=contact_id,
                 direction=CallDirection.inbound,
-                from_number=call.from_number[:32],
-                to_number=call.to_number[:32],
+                from_number=call.from_number,
+                to_number=call.to_number,
                 started_at=now,
                 provider=CallProvider.twilio,
                 provider_call_id=call.call_sid,
@@ -205,7 +206,7 @@ async def record_recording(
         log.info("recording for unknown call %s", call_sid)
         return
     if recording_url:
-        call.recording_url = recording_url[:1000]
+        call.recording_url = recording_url
     if duration_seconds > 0:
         call.outcome = CallOutcome.voicemail
     await session.flush()
@@ -234,7 +235,7 @@ async def record_voicemail(
     body = text or "Voicemail (no transcript available)"
     call.outcome = CallOutcome.voicemail
     if recording_url:
-        call.recording_url = call.recording_url or recording_url[:1000]
+        call.recording_url = call.recording_url or recording_url
 
     message: MessageRead | None = None
     if call.contact_id is not None and call.from_number:
@@ -302,20 +303,52 @@ async def record_voicemail(
     return message
 
 
+def call_status_after(current: str | None, reported: str) -> str | None:
+    """A call's provider status after Twilio reports `reported`: forward only. queued <
+    initiated < ringing < in-progress < a final status; the first final status stays, so a
+    late `ringing` never reopens a finished call. A word we do not know moves nothing."""
+    if current in FINAL_CALL_STATUSES:
+        return current
+    if reported in FINAL_CALL_STATUSES:
+        return reported
+    if _CALL_PROGRESS.get(reported, -1) > _CALL_PROGRESS.get(current or "", -1):
+        return reported
+    return current
+
+
+_CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}
+
+
 async def record_call_status(
-    session: AsyncSession, call_sid: str, status: str, duration_seconds: int | None
+    session: AsyncSession,
+    call_sid: str,
+    status: str,
+    duration_seconds: int | None,
+    payload: dict[str, str] | None = None,
 ) -> None:
-    """The call's progress. When it ends without staff answering it is missed (a voicemail
-    keeps its outcome) and, if the tenant wants it, the caller gets the missed-call text."""
+    """The call's progress, kept as a DeliveryEvent like a message's status callback (no
+    message, the CallSid as the provider id), and moving the call forward only. When it
+    ends without staff answering it is missed (a voicemail keeps its outcome) and, if the
+    tenant wants it, the caller gets the missed-call text: once, as the call is read
+    locked, so two callbacks at once take turns."""
     call = await call_by_provider_id(session, call_sid)
     if call is None:
         log.info("status %s for unknown call %s", status, call_sid)
         return
+    session.add(
+        DeliveryEvent(
+            tenant_id=call.tenant_id,
+            provider_message_id=call_sid,
+            status=status,
+            payload=payload or {},
+        )
+    )
     was_final = call.provider_status in FINAL_CALL_STATUSES
-    call.provider_status = status[:32]
+    call.provider_status = call_status_after(call.provider_status, status)
     if duration_seconds is not None:
         call.duration_seconds = max(0, duration_seconds)
-    if status not in FINAL_CALL_STATUSES or was_final or call.handled_by_role is not None:
+    ended = not was_final and call.provider_status in FINAL_CALL_STATUSES
+    if not ended or call.handled_by_role is not None:
         await session.flush()
         return
     if call.outcome is None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, case, literal
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
+from switchboard.kit import limits
 from switchboard.kit.models import Base, TenantScoped
 
 
@@ -63,7 +64,7 @@ class Task(TenantScoped, Base):
         Index("ix_tasks_tenant_call", "tenant_id", "call_id"),
     )
 
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(limits.TITLE))
     description: Mapped[str | None] = mapped_column(Text)
     # Stored: open, completed or cancelled. Read `effective_status` for what users see.
     status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.open)

@@ -5,16 +5,17 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from switchboard.kit.schemas import AwareDatetime, RecordRead, Schema, UpdateSchema
+from switchboard.kit import limits
+from switchboard.kit.schemas import AwareDatetime, RecordRead, Schema, Str, UpdateSchema
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource, TaskStatus
 
-Title = Field(min_length=1, max_length=200)
-Description = Field(None, max_length=10_000)
+Title = Field(min_length=1, max_length=limits.TITLE)
+Description = Field(None, max_length=limits.NOTES)
 
 
 class TaskCreate(Schema):
-    title: str = Title
-    description: str | None = Description
+    title: Str = Title
+    description: Str | None = Description
     priority: TaskPriority = TaskPriority.medium
     due_at: AwareDatetime | None = None
     assigned_role: AssignedRole = AssignedRole.csr
@@ -29,8 +30,8 @@ class TaskCreate(Schema):
 class TaskUpdate(UpdateSchema):
     not_null = frozenset({"title", "priority", "assigned_role", "status"})
 
-    title: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Description
+    title: Str | None = Field(None, min_length=1, max_length=limits.TITLE)
+    description: Str | None = Description
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_at: AwareDatetime | None = None

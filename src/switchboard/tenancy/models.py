@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard.kit import limits
 from switchboard.kit.models import Base, RecordMixin, TenantScoped
 from switchboard.kit.types import JSONDoc
 
@@ -40,13 +41,13 @@ DEFAULT_BUSINESS_HOURS: dict[str, list[str] | None] = {
 class Tenant(RecordMixin, Base):
     __tablename__ = "tenants"
 
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.TITLE))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     business_hours: Mapped[dict[str, Any]] = mapped_column(
         JSONDoc, default=lambda: dict(DEFAULT_BUSINESS_HOURS)
     )
-    office_phone: Mapped[str | None] = mapped_column(String(32))
+    office_phone: Mapped[str | None] = mapped_column(String(limits.PHONE))
     auto_reply_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     session_gap_seconds: Mapped[int | None] = mapped_column(Integer)
     missed_call_text_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -66,11 +67,11 @@ class User(TenantScoped, Base):
     __tablename__ = "users"
     __table_args__ = (Index("ix_users_tenant_role", "tenant_id", "role"),)
 
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(limits.EMAIL), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TITLE))
     role: Mapped[Role] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(limits.PHONE))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     @property
@@ -89,6 +90,6 @@ class ChannelAccount(TenantScoped, Base):
 
     provider: Mapped[str] = mapped_column(String(16), default="twilio")
     kind: Mapped[ChannelKind] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(64))
-    messaging_service_sid: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(limits.ADDRESS))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(limits.PROVIDER_ID))
     label: Mapped[str | None] = mapped_column(String(120))

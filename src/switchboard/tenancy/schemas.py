@@ -4,8 +4,9 @@ import uuid
 
 from pydantic import Field
 
+from switchboard.kit import limits
 from switchboard.kit.phone import PhoneNumber
-from switchboard.kit.schemas import Email, RecordRead, Schema
+from switchboard.kit.schemas import Email, RecordRead, Schema, Str
 from switchboard.tenancy.models import Role
 
 
@@ -37,7 +38,7 @@ class Me(UserRead):
 
 class UserCreate(Schema):
     email: Email
-    name: str = Field(min_length=1, max_length=200)
+    name: Str = Field(min_length=1, max_length=limits.TITLE)
     role: Role
-    password: str = Field(min_length=4, max_length=200)
+    password: Str = Field(min_length=4, max_length=limits.PASSWORD)
     phone: PhoneNumber | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,5 +144,8 @@ class WebRoute(APIRoute):
                 return RedirectResponse(target, status_code=303)
             except SwitchboardError as exc:
                 return error_page(request, exc.status_code, exc.message)
+            except RequestValidationError as exc:
+                wrong = ", ".join(str(error["loc"][-1]) for error in exc.errors())
+                return error_page(request, 422, f"these values are not valid: {wrong}")
 
         return handle

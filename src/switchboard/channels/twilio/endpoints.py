@@ -16,14 +16,17 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from switchboard.channels.twilio import twiml
 from switchboard.channels.twilio.webhooks import (
     TwilioForm,
+    call_sid,
+    call_status,
     delivery_report,
     field,
     inbound_call,
     inbound_message,
     number,
-    required,
+    payload_of,
     verified_form,
 )
+from switchboard.kit import limits
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, get_db
 from switchboard.messaging import service, voice
@@ -74,7 +77,8 @@ async def inbound_message_webhook(request: Request) -> Response:
     # The busiest route reads its request itself: FastAPI's dependency resolution would
     # cost it more than the signature check does.
     form = await verified_form(request)
-    delivery = Delivery(inbound_message(form), field(form, "MessagingServiceSid"))
+    service_sid = field(form, "MessagingServiceSid", limits.PROVIDER_ID)
+    delivery = Delivery(inbound_message(form), service_sid)
     try:
         outcome = await inbound_intake(request).receive(delivery)
     except service.UnknownDestination as exc:
@@ -113,7 +117,7 @@ async def inbound_call_webhook(form: TwilioForm, db: DB, settings: AppSettings) 
 async def dial_result_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
     async with db.transaction() as session:
         answer = await voice.record_dial_result(
-            session, required(form, "CallSid"), field(form, "DialCallStatus") or ""
+            session, call_sid(form), field(form, "DialCallStatus", None) or ""
         )
     if answer is None:
         return twiml.hang_up()
@@ -125,8 +129,8 @@ async def recording_webhook(form: TwilioForm, db: DB) -> Response:
     async with db.transaction() as session:
         await voice.record_recording(
             session,
-            required(form, "CallSid"),
-            field(form, "RecordingUrl"),
+            call_sid(form),
+            field(form, "RecordingUrl", limits.URL),
             number(form, "RecordingDuration") or 0,
         )
     return twiml.goodbye()
@@ -134,15 +138,15 @@ async def recording_webhook(form: TwilioForm, db: DB) -> Response:
 
 @router.post(PREFIX + "/voice/transcription", summary="Voicemail transcript (transcribeCallback)")
 async def transcription_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
-    completed = (field(form, "TranscriptionStatus") or "completed") == "completed"
+    completed = (field(form, "TranscriptionStatus", None) or "completed") == "completed"
     try:
         async with db.transaction() as session:
             await voice.record_voicemail(
                 session,
                 settings,
-                call_sid=required(form, "CallSid"),
-                transcript=field(form, "TranscriptionText") if completed else None,
-                recording_url=field(form, "RecordingUrl"),
+                call_sid=call_sid(form),
+                transcript=field(form, "TranscriptionText", None) if completed else None,
+                recording_url=field(form, "RecordingUrl", limits.URL),
             )
     except service.DuplicateDelivery:
         pass
@@ -154,9 +158,10 @@ async def call_status_webhook(form: TwilioForm, db: DB) -> Response:
     async with db.transaction() as session:
         await voice.record_call_status(
             session,
-            required(form, "CallSid"),
-            (field(form, "CallStatus") or "").lower(),
+            call_sid(form),
+            call_status(form) or "unknown",
             number(form, "CallDuration"),
+            payload_of(form),
         )
     return twiml.empty()
 

@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator, compare
 
 from switchboard.channels.twilio.sender import OUTBOUND_STATUS
 from switchboard.config import Settings
+from switchboard.kit import limits
 from switchboard.kit.errors import Forbidden, SwitchboardError
 from switchboard.messaging.models import Channel
 from switchboard.messaging.schemas import DeliveryReport, InboundMessage
@@ -103,20 +104,28 @@ class MalformedWebhook(SwitchboardError):
     code = "malformed_webhook"
 
 
-def field(form: FormData, name: str) -> str | None:
+def field(form: FormData, name: str, limit: int | None) -> str | None:
+    """The posted value, None when absent or empty. A value longer than `limit` (the column
+    it is stored in, from kit/limits.py; None for one that is only compared or stored as
+    text) is a 400 naming the field: never cut to fit, so two long SIDs sharing their
+    first characters never pass for one."""
     value = form.get(name)
-    return clean_text(value) if isinstance(value, str) and value != "" else None
+    if not isinstance(value, str) or value == "":
+        return None
+    if limit is not None and len(value) > limit:
+        raise MalformedWebhook(f"{name} is longer than {limit} characters", field=name)
+    return clean_text(value)
 
 
-def required(form: FormData, name: str) -> str:
-    value = field(form, name)
+def required(form: FormData, name: str, limit: int | None) -> str:
+    value = field(form, name, limit)
     if value is None:
-        raise MalformedWebhook(f"the webhook has no {name}")
+        raise MalformedWebhook(f"the webhook has no {name}", field=name)
     return value
 
 
 def number(form: FormData, name: str) -> int | None:
-    value = field(form, name)
+    value = field(form, name, None)
     try:
         return int(value) if value is not None else None
     except ValueError:
@@ -125,47 +134,67 @@ def number(form: FormData, name: str) -> int | None:
 
 def inbound_message(form: FormData) -> InboundMessage:
     """An SMS/MMS or WhatsApp message: every MediaUrlN with its MediaContentTypeN, in order."""
-    sender = required(form, "From")
+    sender = required(form, "From", limits.PHONE)  # its number becomes a contact's phone
     media = []
     indexes = sorted(
         int(match.group(1)) for key in form if (match := _MEDIA_URL.match(key)) is not None
     )
     for index in indexes:
-        url = field(form, f"MediaUrl{index}")
+        url = field(form, f"MediaUrl{index}", None)  # kept in JSON
         if url:
             item = {"url": url}
-            content_type = field(form, f"MediaContentType{index}")
+            content_type = field(form, f"MediaContentType{index}", None)
             if content_type:
                 item["content_type"] = content_type
             media.append(item)
     return InboundMessage(
-        provider_message_id=field(form, "MessageSid") or required(form, "SmsMessageSid"),
+        provider_message_id=field(form, "MessageSid", limits.PROVIDER_ID)
+        or required(form, "SmsMessageSid", limits.PROVIDER_ID),
         channel=Channel.whatsapp if sender.startswith(WHATSAPP_PREFIX) else Channel.sms,
         from_address=sender,
-        to_address=required(form, "To"),
-        body=field(form, "Body") or "",
+        to_address=required(form, "To", limits.ADDRESS),
+        body=field(form, "Body", limits.SMS_BODY) or "",
         media=media,
-        profile_name=field(form, "ProfileName"),
+        profile_name=field(form, "ProfileName", limits.NAME),
     )
 
 
 def delivery_report(form: FormData, message_id: uuid.UUID | None) -> DeliveryReport:
-    raw = (field(form, "MessageStatus") or field(form, "SmsStatus") or "").lower()
+    raw = (
+        field(form, "MessageStatus", limits.STATUS_WORD)
+        or field(form, "SmsStatus", limits.STATUS_WORD)
+        or ""
+    ).lower()
     return DeliveryReport(
-        provider_message_id=field(form, "MessageSid") or required(form, "SmsSid"),
+        provider_message_id=field(form, "MessageSid", limits.PROVIDER_ID)
+        or required(form, "SmsSid", limits.PROVIDER_ID),
         status=OUTBOUND_STATUS.get(raw),
         raw_status=raw or "unknown",
-        error_code=field(form, "ErrorCode"),
-        error_message=field(form, "ErrorMessage"),
+        error_code=field(form, "ErrorCode", limits.ERROR_CODE),
+        error_message=field(form, "ErrorMessage", limits.ERROR_MESSAGE),
         message_id=message_id,
-        payload={key: value for key, value in form.multi_items() if isinstance(value, str)},
+        payload=payload_of(form),
     )
+
+
+def payload_of(form: FormData) -> dict[str, str]:
+    """A callback as it arrived, for its DeliveryEvent."""
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
 def inbound_call(form: FormData) -> InboundCall:
     return InboundCall(
-        call_sid=required(form, "CallSid"),
-        from_number=field(form, "From") or "Anonymous",
-        to_number=required(form, "To"),
-        status=field(form, "CallStatus"),
+        call_sid=call_sid(form),
+        from_number=field(form, "From", limits.PHONE) or "Anonymous",
+        to_number=required(form, "To", limits.PHONE),
+        status=call_status(form),
     )
+
+
+def call_sid(form: FormData) -> str:
+    return required(form, "CallSid", limits.PROVIDER_ID)
+
+
+def call_status(form: FormData) -> str | None:
+    status = field(form, "CallStatus", limits.STATUS_WORD)
+    return status.lower() if status else None

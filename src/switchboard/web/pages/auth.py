@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from switchboard.kit.deps import AppSettings, Session, user_from_token
 from switchboard.kit.errors import RateLimited, Unauthorized
+from switchboard.kit.schemas import Str
 from switchboard.tenancy import service as tenancy
 from switchboard.tenancy.throttle import Throttle, client_address
 from switchboard.web.auth import (
@@ -52,9 +53,9 @@ async def login(
     session: Session,
     settings: AppSettings,
     throttle: Throttle,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-    next: Annotated[str | None, Form(max_length=2000)] = None,
+    email: Annotated[Str, Form(max_length=320)] = "",
+    password: Annotated[Str, Form(max_length=1000)] = "",
+    next: Annotated[Str | None, Form(max_length=2000)] = None,
 ) -> Response:
     context: dict[str, object] = {"next": safe_next(next), "email": email}
     try:

@@ -12,6 +12,7 @@ from fastapi import Query, Request, Response
 from switchboard.crm.service import ContactFilters, ContactService
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import PageParams
+from switchboard.kit.schemas import Str
 from switchboard.tenancy.service import staff_names
 from switchboard.timeline.service import contact_overview, contact_timeline, timeline_records
 from switchboard.web.auth import WebUser
@@ -20,7 +21,7 @@ from switchboard.web.shell import is_htmx, render, shell_of
 
 router = page_router()
 PAGE = 50
-Cursor = Annotated[str | None, Query(max_length=500)]
+Cursor = Annotated[Str | None, Query(max_length=500)]
 
 
 @router.get("/contacts")
@@ -28,7 +29,7 @@ async def contacts_page(
     request: Request,
     user: WebUser,
     session: Session,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Str | None, Query(max_length=100)] = None,
     cursor: Cursor = None,
 ) -> Response:
     term = (q or "").strip()

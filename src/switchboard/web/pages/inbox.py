@@ -13,6 +13,7 @@ from fastapi import Form, Query, Request, Response
 from switchboard.channels.twilio.errors import meaning_of
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import PageParams
+from switchboard.kit.schemas import Str
 from switchboard.messaging import service as messaging
 from switchboard.messaging.models import Channel, MessagingSession
 from switchboard.messaging.service import InboxService, InboxView, SessionFilters
@@ -75,7 +76,7 @@ class ListQuery:
         return urlencode(kept)
 
 
-ListParams = Annotated[str | None, Query(max_length=100)]
+ListParams = Annotated[Str | None, Query(max_length=100)]
 
 
 async def _list_context(
@@ -102,7 +103,7 @@ async def inbox(
     channel: ListParams = None,
     mine: ListParams = None,
     q: ListParams = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[Str | None, Query(max_length=500)] = None,
 ) -> Response:
     query = ListQuery.parse(view, channel, mine, q)
     context = {**await _list_context(session, user, query, cursor), "selected": None}
@@ -202,7 +203,7 @@ async def messages(
     user: WebUser,
     session: Session,
     after: uuid.UUID | None = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[Str | None, Query(max_length=500)] = None,
 ) -> Response:
     """`after`: what arrived since the newest message a screen shows (live updates);
     `cursor`: the page before the oldest it shows (scrolling back)."""
@@ -233,7 +234,7 @@ async def send(
     session_id: uuid.UUID,
     user: WebUser,
     session: Session,
-    body: Annotated[str, Form(max_length=5000)] = "",
+    body: Annotated[Str, Form(max_length=5000)] = "",
 ) -> Response:
     conversation = await InboxService(session, user).get(session_id)
     await messaging.send_staff_message(

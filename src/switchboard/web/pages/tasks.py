@@ -18,6 +18,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.deps import Session
 from switchboard.kit.errors import InvalidField
 from switchboard.kit.pagination import PageParams
+from switchboard.kit.schemas import Str
 from switchboard.tasks.models import AssignedRole, Task, TaskMaker, TaskPriority, TaskStatus
 from switchboard.tasks.schemas import TaskCreate, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService, role_queue
@@ -97,7 +98,7 @@ class TaskQuery:
         return urlencode({key: value for key, value in values.items() if value})
 
 
-QueryText = Annotated[str | None, Query(max_length=40)]
+QueryText = Annotated[Str | None, Query(max_length=40)]
 
 
 @dataclass
@@ -214,7 +215,7 @@ async def tasks_page(
     priority: QueryText = None,
     due: QueryText = None,
     made_by: QueryText = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[Str | None, Query(max_length=500)] = None,
 ) -> Response:
     shell = await shell_of(session, user)
     query = TaskQuery.parse(scope=scope, status=status, priority=priority, due=due, made_by=made_by)
