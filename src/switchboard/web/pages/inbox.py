@@ -171,16 +171,21 @@ async def conversation(
 async def conversation_header(
     request: Request, session_id: uuid.UUID, user: WebUser, session: Session
 ) -> Response:
-    context = await _conversation_context(session, user, session_id)
-    return render(request, "inbox.html", context, shell=None, block="conversation_header")
+    return await _conversation_block(request, session, user, session_id, "conversation_header")
 
 
 @router.get("/inbox/{session_id}/composer")
 async def composer(
     request: Request, session_id: uuid.UUID, user: WebUser, session: Session
 ) -> Response:
+    return await _conversation_block(request, session, user, session_id, "composer")
+
+
+async def _conversation_block(
+    request: Request, session: Session, user: User, session_id: uuid.UUID, block: str
+) -> Response:
     context = await _conversation_context(session, user, session_id)
-    return render(request, "inbox.html", context, shell=None, block="composer")
+    return render(request, "inbox.html", context, shell=None, block=block)
 
 
 @router.get("/inbox/{session_id}/panel")
@@ -256,8 +261,7 @@ async def _set_paused(
         await messaging.release(session, user, session_id)
     if not is_htmx(request):
         return back_to(request, f"/inbox/{session_id}")
-    context = await _conversation_context(session, user, session_id)
-    return render(request, "inbox.html", context, shell=None, block="conversation_header")
+    return await _conversation_block(request, session, user, session_id, "conversation_header")
 
 
 @router.post("/inbox/{session_id}/takeover")

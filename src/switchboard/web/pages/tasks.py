@@ -248,35 +248,34 @@ async def new_task(
         assignee=f"role:{role_queue(user)}",
         **{key: str(value) for key, value in links.items() if value},
     )
+    return await _form(request, session, user, form, None)
+
+
+async def _form(
+    request: Request,
+    session: Session,
+    user: User,
+    form: TaskForm,
+    task: Task | None,
+    status_code: int = 200,
+) -> Response:
+    """The task form: alone for htmx, else on the task list page (a browser without script)."""
     shell = await shell_of(session, user)
-    context = await _form_context(session, user, form, None)
+    context = await _form_context(session, user, form, task)
     if is_htmx(request):
-        return render(request, "tasks.html", context, shell=shell, block="task_form")
+        return render(
+            request, "tasks.html", context, shell=shell, block="task_form", status_code=status_code
+        )
     context.update(
         await _list_context(session, user, TaskQuery(), shell.zone, None), form_open=True
     )
-    return render(request, "tasks.html", context, shell=shell)
+    return render(request, "tasks.html", context, shell=shell, status_code=status_code)
 
 
 async def _submitted(request: Request) -> TaskForm:
     form = await request.form()
     fields = ("title", "description", "priority", "due", "assignee", *LINKS)
     return TaskForm({name: str(form.get(name) or "")[:20_000] for name in fields}, {})
-
-
-async def _form_failed(
-    request: Request, session: Session, user: User, form: TaskForm, task: Task | None
-) -> Response:
-    shell = await shell_of(session, user)
-    context = await _form_context(session, user, form, task)
-    if is_htmx(request):
-        return render(
-            request, "tasks.html", context, shell=shell, block="task_form", status_code=422
-        )
-    context.update(
-        await _list_context(session, user, TaskQuery(), shell.zone, None), form_open=True
-    )
-    return render(request, "tasks.html", context, shell=shell, status_code=422)
 
 
 @router.post("/tasks")
@@ -287,11 +286,11 @@ async def create_task(request: Request, user: WebUser, session: Session) -> Resp
     try:
         data = TaskCreate.model_validate(form.payload(shell.zone, staff))
         if form.errors:
-            return await _form_failed(request, session, user, form, None)
+            return await _form(request, session, user, form, None, 422)
         task = await TaskService(session, user).create(data)
     except (ValidationError, InvalidField) as exc:
         form.add_errors(exc)
-        return await _form_failed(request, session, user, form, None)
+        return await _form(request, session, user, form, None, 422)
     if not is_htmx(request):
         return back_to(request, "/tasks")
     context = {"created": task}
@@ -310,13 +309,7 @@ async def edit_task(
 ) -> Response:
     shell = await shell_of(session, user)
     task = await TaskService(session, user).get(task_id)
-    context = await _form_context(session, user, TaskForm.of(task, shell.zone), task)
-    if is_htmx(request):
-        return render(request, "tasks.html", context, shell=shell, block="task_form")
-    context.update(
-        await _list_context(session, user, TaskQuery(), shell.zone, None), form_open=True
-    )
-    return render(request, "tasks.html", context, shell=shell)
+    return await _form(request, session, user, TaskForm.of(task, shell.zone), task)
 
 
 @router.post("/tasks/{task_id}")
@@ -331,11 +324,11 @@ async def update_task(
     try:
         data = TaskUpdate.model_validate(form.payload(shell.zone, staff))
         if form.errors:
-            return await _form_failed(request, session, user, form, task)
+            return await _form(request, session, user, form, task, 422)
         updated = await tasks.update(task_id, data)
     except (ValidationError, InvalidField) as exc:
         form.add_errors(exc)
-        return await _form_failed(request, session, user, form, task)
+        return await _form(request, session, user, form, task, 422)
     return await _row(request, session, user, updated)
 
 
