@@ -426,22 +426,19 @@ class SessionRepository(Repository[MessagingSession]):
     @staticmethod
     def opted_out() -> ColumnElement[bool]:
         """The session's counterpart has opted out of its channel group (WhatsApp, or SMS,
-        which voice numbers share): nothing can be sent to them."""
+        which voice numbers share): nothing can be sent to them.
+
+        The opt-out is looked up by its own key (tenant, bare number, group), the unique
+        index's columns, so each session costs one index probe: matching on an expression of
+        the opt-out's address instead compared every session with every opt-out (200 ms for
+        the waiting count of 10,000 sessions and 100 opt-outs; bench/web_pages.py)."""
         whatsapp = MessagingSession.channel == Channel.whatsapp
+        counterpart = MessagingSession.counterpart_address
+        bare = func.substr(counterpart, len("whatsapp:") + 1)
         return exists().where(
             OptOut.tenant_id == MessagingSession.tenant_id,
-            or_(
-                and_(
-                    whatsapp,
-                    OptOut.channel_group == "whatsapp",
-                    ("whatsapp:" + OptOut.address) == MessagingSession.counterpart_address,
-                ),
-                and_(
-                    ~whatsapp,
-                    OptOut.channel_group == "sms",
-                    OptOut.address == MessagingSession.counterpart_address,
-                ),
-            ),
+            OptOut.address == case((whatsapp, bare), else_=counterpart),
+            OptOut.channel_group == case((whatsapp, "whatsapp"), else_="sms"),
         )
 
     @classmethod
