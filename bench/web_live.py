@@ -29,13 +29,22 @@ from switchboard.channels.twilio.cli import DEMO_NUMBER, WEBHOOK_PATH, inbound_p
 
 AIM_P95_MS = 300
 
-# Stamps each of this run's texts once, when its message item is first in the region:
-# `dom` in the observer's callback (the insertion), `frame` at the next animation frame
-# (the first one that can paint it).
+# Stamps each of this run's texts once: `socket` when its message.created event reaches the
+# page, `dom` in the observer's callback when its message item is first in the region (the
+# insertion), `frame` at the next animation frame (the first one that can paint it).
 OBSERVE = """
 (nonce) => {
   window.__seen = {};
+  window.__socket = {};
   const pattern = new RegExp("\\\\[live (\\\\d+) " + nonce + "\\\\]");
+  document.getElementById("live").addEventListener("htmx:wsBeforeMessage", (e) => {
+    const now = Date.now();
+    let event;
+    try { event = JSON.parse(e.detail.message); } catch (err) { return; }
+    const message = (event.data || {}).message || {};
+    const found = event.type === "message.created" && (message.body || "").match(pattern);
+    if (found && !(found[1] in window.__socket)) window.__socket[found[1]] = now;
+  });
   const region = document.getElementById("messages");
   const pending = [];
   function stamp(node, now) {
@@ -77,6 +86,7 @@ class Sent:
 class Result:
     sent: list[Sent]
     seen: dict[int, dict[str, float]]
+    socket: dict[int, float]  # when each text's message.created event reached the page
     offset_ms: float
     offset_spread_ms: float
     session_id: str
@@ -186,12 +196,14 @@ async def run(demo: Demo, args: argparse.Namespace) -> Result:
                     if len(seen) == args.messages and all(s["frame"] for s in seen.values()):
                         break
                     await asyncio.sleep(0.1)
+                socket = await page.evaluate("window.__socket")
             finally:
                 await context.close()
     failures = [f"{item.n}: HTTP {item.status}" for item in sent if item.status != 200]
     return Result(
         sent,
         {int(n): stamps for n, stamps in seen.items()},
+        {int(n): at for n, at in socket.items()},
         offset,
         spread,
         session_id,
@@ -202,6 +214,7 @@ async def run(demo: Demo, args: argparse.Namespace) -> Result:
 
 def report(result: Result, args: argparse.Namespace) -> None:
     by_n = {item.n: item for item in result.sent}
+    event = [(at - by_n[n].started) / 1000 for n, at in result.socket.items()]
     dom = [(s["dom"] - by_n[n].started) / 1000 for n, s in result.seen.items()]
     frame = [(s["frame"] - by_n[n].started) / 1000 for n, s in result.seen.items() if s["frame"]]
     answered = [(item.answered - item.started) / 1000 for item in result.sent if item.status]
@@ -216,6 +229,7 @@ def report(result: Result, args: argparse.Namespace) -> None:
     print(f"{'from the POST start to':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'count':>6}")
     for label, samples in (
         ("the webhook's answer (TwiML)", answered),
+        ("its live event in the page", event),
         ("the text in the DOM", dom),
         ("the next animation frame", frame),
     ):
