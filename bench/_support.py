@@ -1,12 +1,14 @@
 """What the benchmarks share: a scratch database per run, its company and user, the app
-driven in-process, and the database's share of a request (its query captured from the app,
-replayed alone, explained)."""
+driven in-process or served on a loopback port, and the database's share of a request (its
+query captured from the app, replayed alone, explained)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -31,6 +33,7 @@ PG_ADMIN_URL = os.environ.get(
     "SWITCHBOARD_BENCH_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 Query = tuple[str, Any]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -161,3 +164,24 @@ async def time_sql(db: Database, query: Query, runs: int) -> list[float]:
             (await conn.exec_driver_sql(statement, parameters)).all()
             samples.append(time.perf_counter() - started)
     return samples
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Until the served app answers /readyz, or fail if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server exited")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not become ready")

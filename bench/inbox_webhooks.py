@@ -22,17 +22,15 @@ import argparse
 import asyncio
 import gc
 import os
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-from _support import Series, analyze, scratch_database
+from _support import ROOT, Series, analyze, free_port, scratch_database, wait_ready
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -40,7 +38,6 @@ from switchboard.kit.db import Database
 from switchboard.messaging.models import Message
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Tenant
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-twilio-auth-token"
 OUR_NUMBER = "+15555550100"
 
@@ -116,12 +113,6 @@ async def _analyze(url: str) -> None:
         await db.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -138,22 +129,6 @@ def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env.pop("SWITCHBOARD_REDIS_URL")
     command = [sys.executable, "-m", "switchboard.cli", "serve", "--port", str(port)]
     return subprocess.Popen(command, env=env, cwd=ROOT)
-
-
-async def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError("the server exited")
-            try:
-                async with http.get(f"{base}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not become ready")
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -227,12 +202,12 @@ async def bench_backend(
     """Run every level on the migrated database at `url`; whether each webhook sent was
     stored exactly once."""
     tenant_id = await _seed(url)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start_server(url, port)
     sent: list[str] = []
     try:
-        await _wait_ready(base, server)
+        wait_ready(base, server)
         warm, warm_sids = _webhooks(base, 200, senders)
         await _drive(f"{base}/webhooks/twilio/sms", warm, 8, "warmup")
         await _drive(f"{base}/bench/noop", warm, 8, "warmup")

@@ -197,11 +197,18 @@ async def test_a_nul_character_is_refused_on_every_web_input(
 ) -> None:
     tenant = await factory.tenant()
     browser: Browser = await sign_in(await factory.user(tenant, Role.csr))  # type: ignore[operator]
-    for path in ("/inbox?q=a%00b", "/contacts?q=a%00b", "/tasks?status=open%00", "/inbox?cursor=%00"):
+    for path in (
+        "/inbox?q=a%00b",
+        "/contacts?q=a%00b",
+        "/tasks?status=open%00",
+        "/inbox?cursor=%00",
+    ):
         response = await browser.get(path)
         assert response.status_code == 422, path
         assert "not valid" in response.text
-    task = await browser.post("/tasks", {"title": "Call\x00back", "assignee": "role:csr"}, htmx=True)
+    task = await browser.post(
+        "/tasks", {"title": "Call\x00back", "assignee": "role:csr"}, htmx=True
+    )
     assert task.status_code == 422 and 'id="task-title-error"' in task.text
     client.cookies.clear()
     login_page = await client.get("/login")

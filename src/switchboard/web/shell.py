@@ -51,7 +51,7 @@ MANAGER_NAV = (("Settings", "/settings"),)
 class Shell:
     user: User
     tenant: Tenant
-    waiting: int
+    waiting: int | None  # None: not counted for this page; the page's script fetches it
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,9 +63,12 @@ class Shell:
         return NAV + MANAGER_NAV if managers else NAV
 
 
-async def shell_of(session: AsyncSession, user: User) -> Shell:
+async def shell_of(session: AsyncSession, user: User, *, count_waiting: bool = False) -> Shell:
+    """The shell's facts. The waiting count reads every conversation of the company, so
+    only the inbox, where a CSR watches it, renders it in the page; elsewhere the tab title
+    and badge fill in from /inbox/waiting after the page has loaded."""
     tenant = await tenant_of(session, user)
-    waiting = await InboxService(session, user).waiting_count()
+    waiting = await InboxService(session, user).waiting_count() if count_waiting else None
     return Shell(user=user, tenant=tenant, waiting=waiting)
 
 

@@ -110,16 +110,22 @@ async def inbox(
     if is_htmx(request) and (cursor or request.headers.get("HX-Target") == "conversation-items"):
         return render(request, "inbox.html", context, shell=None, block="conversation_rows")
     if is_htmx(request) and request.headers.get("HX-Target") == "conversation-list":
-        shell = await shell_of(session, user)
+        shell = await shell_of(session, user, count_waiting=True)
         return render(request, "inbox.html", context, shell=shell, block="conversation_list")
-    return render(request, "inbox.html", context, shell=await shell_of(session, user))
+    return render(
+        request, "inbox.html", context, shell=await shell_of(session, user, count_waiting=True)
+    )
 
 
 @router.get("/inbox/waiting")
 async def waiting_badge(request: Request, user: WebUser, session: Session) -> Response:
     """The count of conversations waiting on a reply: the nav badge and the tab title."""
     return render(
-        request, "base.html", {}, shell=await shell_of(session, user), block="waiting_badge"
+        request,
+        "base.html",
+        {},
+        shell=await shell_of(session, user, count_waiting=True),
+        block="waiting_badge",
     )
 
 
@@ -164,7 +170,9 @@ async def conversation(
     conversation: MessagingSession = context["conversation"]
     context["overview"] = await contact_overview(session, user, conversation.contact_id)
     context["selected"] = conversation.id
-    return render(request, "inbox.html", context, shell=await shell_of(session, user))
+    return render(
+        request, "inbox.html", context, shell=await shell_of(session, user, count_waiting=True)
+    )
 
 
 @router.get("/inbox/{session_id}/header")
@@ -197,7 +205,7 @@ async def panel(
         "conversation": conversation,
         "overview": await contact_overview(session, user, conversation.contact_id),
     }
-    shell = await shell_of(session, user)
+    shell = await shell_of(session, user, count_waiting=True)
     return render(request, "inbox.html", context, shell=shell, block="panel")
 
 

@@ -224,4 +224,6 @@
   });
   document.body.addEventListener("sb:sent", function () { syncThread(); });
   if (sessionId) scrollToEnd();
+  var badge = document.getElementById("waiting-badge");
+  if (badge && badge.hasAttribute("data-lazy")) refreshBadge();
 })();
