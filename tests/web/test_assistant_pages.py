@@ -5,6 +5,7 @@ safe Markdown."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -165,6 +166,7 @@ async def test_rename_pin_and_delete_through_the_page_need_the_csrf_token(
     )
     assert renamed.status_code == 200 and "Henderson roof" in renamed.text
     assert renamed.text.lstrip().startswith(f'<li id="chat-{chat.id}"')
+    assert json.loads(renamed.headers["HX-Trigger"])["sb:renamed"]["title"] == "Henderson roof"
     empty = await browser.post(f"/assistant/{chat.id}/rename", {"title": "  "}, htmx=True)
     assert empty.status_code == 422 and "1 to 200 characters" in empty.text
     await session.refresh(chat)
@@ -233,6 +235,9 @@ async def test_sidebar_groups_by_day_and_pages_with_more(
     titles = re.findall(r'class="chat-title">([^<]+)<', rows + following.text)
     assert len(titles) == 48 and len(set(titles)) == 48
     assert "More conversations" not in following.text
+    # Fragments tell the time in the company's zone too: 15:00 UTC is 8:00 AM in Denver.
+    fragment = await browser.get("/assistant/conversations", headers={"HX-Request": "true"})
+    assert ">8:00 AM</time>" in fragment.text and ">3:00 PM</time>" not in fragment.text
 
 
 async def test_search_finds_titles_and_messages_with_more(

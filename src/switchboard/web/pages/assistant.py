@@ -168,6 +168,21 @@ def _view(**context: Any) -> dict[str, Any]:
     }
 
 
+async def _fragment(
+    request: Request,
+    session: Session,
+    user: User,
+    name: str,
+    context: dict[str, Any],
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A piece of a page (no shell), its times in the company's zone."""
+    zone = (await tenant_of(session, user)).zone
+    view = _view(**{**context, "zone": zone})
+    return render(request, name, view, shell=None, block=block, headers=headers)
+
+
 def _part(name: str, **context: Any) -> str:
     """One of the chat's templates as a string, for the stream."""
     return templates.env.get_template(name).render(_view(**context))
@@ -291,7 +306,7 @@ async def conversation_list(
         session, user, zone, cursor=cursor, after_group=after, current=current
     )
     block = "chat_rows" if cursor else "chat_list"
-    return render(request, "assistant.html", _view(**context), shell=None, block=block)
+    return await _fragment(request, session, user, "assistant.html", context, block)
 
 
 @router.get("/assistant/search")
@@ -309,7 +324,7 @@ async def search(
         return await conversation_list(request, user, session, current=current)
     context = await _search_context(session, user, text, cursor=cursor, current=current)
     block = "search_rows" if cursor else "chat_list"
-    return render(request, "assistant.html", _view(**context), shell=None, block=block)
+    return await _fragment(request, session, user, "assistant.html", context, block)
 
 
 @router.get("/assistant/panel")
@@ -319,8 +334,7 @@ async def panel(request: Request, user: WebUser, session: Session, new: bool = F
     conversation = None if new else await service.most_recent()
     context = await _chat_context(session, user, conversation)
     context["in_panel"] = True
-    zone = (await tenant_of(session, user)).zone
-    return render(request, "assistant/_chat.html", _view(zone=zone, **context), shell=None)
+    return await _fragment(request, session, user, "assistant/_chat.html", context)
 
 
 @router.get("/assistant/{conversation_id}")
@@ -348,7 +362,7 @@ async def older_messages(
     conversation = await service.get(conversation_id)
     messages, older = await service.history(conversation.id, HISTORY_PAGE, before=before)
     context = {"conversation": conversation, "messages": messages, "older_cursor": older}
-    return render(request, "assistant/_older.html", _view(**context), shell=None)
+    return await _fragment(request, session, user, "assistant/_older.html", context)
 
 
 @router.get("/assistant/{conversation_id}/row")
@@ -362,11 +376,17 @@ async def row(
 ) -> Response:
     """One sidebar row: as it is, being renamed in place, or asking to confirm a delete."""
     conversation = await ConversationService(session, user).get(conversation_id)
-    return _row(request, conversation, edit, current)
+    return await _row(request, session, user, conversation, edit, current)
 
 
-def _row(
-    request: Request, conversation: Conversation, edit: str | None, current: uuid.UUID | None
+async def _row(
+    request: Request,
+    session: Session,
+    user: User,
+    conversation: Conversation,
+    edit: str | None,
+    current: uuid.UUID | None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     context = {
         "item": Row(conversation, "", None),
@@ -374,7 +394,7 @@ def _row(
         "edit_id": conversation.id,
         "current_id": current,
     }
-    return render(request, "assistant/_row.html", _view(**context), shell=None)
+    return await _fragment(request, session, user, "assistant/_row.html", context, None, headers)
 
 
 @router.post("/assistant/{conversation_id}/rename")
@@ -394,7 +414,11 @@ async def rename(
     )
     if not is_htmx(request):
         return back_to(request, f"/assistant/{conversation_id}")
-    return _row(request, conversation, None, _uuid_or_none(current))
+    showing = _uuid_or_none(current)
+    # The open conversation's heading follows its new name (assistant.js).
+    renamed = json.dumps({"sb:renamed": {"id": str(conversation.id), "title": conversation.title}})
+    headers = {"HX-Trigger": renamed} if showing == conversation.id else None
+    return await _row(request, session, user, conversation, None, showing, headers)
 
 
 @router.post("/assistant/{conversation_id}/pin")

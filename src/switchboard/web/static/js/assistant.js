@@ -40,24 +40,31 @@
 
   // --- scrolling ----------------------------------------------------------------------------
   function log() { return document.getElementById("chat-log"); }
-  function nearBottom() {
+  // The chat's own pane scrolls on a desk; on a phone the page itself does.
+  function scroller() {
     var pane = log();
-    return !pane || pane.scrollHeight - pane.scrollTop - pane.clientHeight < 150;
+    if (pane && (inPanel() || pane.scrollHeight > pane.clientHeight + 1)) return pane;
+    return document.scrollingElement || document.documentElement;
   }
-  function toBottom() { var pane = log(); if (pane) pane.scrollTop = pane.scrollHeight; }
+  function nearBottom() {
+    var pane = scroller();
+    return pane.scrollHeight - pane.scrollTop - pane.clientHeight < 150;
+  }
+  function toBottom() { var pane = scroller(); pane.scrollTop = pane.scrollHeight; }
 
   // Older messages go in above what the reader sees: keep it where it was.
-  var keptFromBottom = null;
+  var kept = null;
   document.addEventListener("htmx:beforeSwap", function (e) {
     var target = e.detail.target;
-    if (target && target.classList && target.classList.contains("chat-older") && log()) {
-      keptFromBottom = log().scrollHeight - log().scrollTop;
+    if (target && target.classList && target.classList.contains("chat-older")) {
+      var pane = scroller();
+      kept = { pane: pane, fromBottom: pane.scrollHeight - pane.scrollTop };
     }
   });
   document.addEventListener("htmx:afterSettle", function () {
-    if (keptFromBottom !== null && log()) {
-      log().scrollTop = log().scrollHeight - keptFromBottom;
-      keptFromBottom = null;
+    if (kept) {
+      kept.pane.scrollTop = kept.pane.scrollHeight - kept.fromBottom;
+      kept = null;
     }
   });
 
@@ -91,13 +98,6 @@
 
   document.addEventListener("input", function (e) {
     if (e.target && e.target.id === "chat-input") updateCounter(e.target);
-  });
-
-  document.addEventListener("keydown", function (e) {
-    var box = e.target;
-    if (!box || box.id !== "chat-input" || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
-    e.preventDefault();
-    if (box.value.trim() && !turn && box.form) box.form.requestSubmit();
   });
 
   document.addEventListener("submit", function (e) {
@@ -309,6 +309,14 @@
     });
   }
 
+  document.body.addEventListener("sb:renamed", function (e) {
+    var c = chat();
+    var title = document.getElementById("chat-title");
+    if (!c || !title || c.dataset.conversationId !== e.detail.id) return;
+    title.textContent = e.detail.title;
+    document.title = document.title.replace(/^(\(\d+\) )?.*? · Assistant/, "$1" + e.detail.title + " · Assistant");
+  });
+
   // --- the floating panel -------------------------------------------------------------------
   function loadPanel(fresh) {
     return fetch("/assistant/panel" + (fresh ? "?new=1" : ""), {
@@ -373,8 +381,10 @@
       if (cancel) { e.preventDefault(); e.stopImmediatePropagation(); cancel.click(); }
       return;
     }
-    if (e.key === "Escape" && panel && !panel.hidden && panel.contains(document.activeElement) &&
-        document.activeElement.id !== "chat-input") {
+    // Esc in the panel's text box only leaves it (keys.js); Esc again closes the panel.
+    var focus = document.activeElement;
+    if (e.key === "Escape" && panel && !panel.hidden && focus && focus.id !== "chat-input" &&
+        (focus === document.body || panel.contains(focus))) {
       e.preventDefault();
       closePanel();
       return;
