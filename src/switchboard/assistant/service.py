@@ -526,6 +526,7 @@ class Turn:
         cancelled at once; a round of tool calls finishes and commits first (the tool scope
         raises TurnStopped then), so what a listed tool did is really done."""
         stopping = asyncio.ensure_future(self._stop.wait())
+        step: asyncio.Future[AgentEvent] | None = None
         try:
             while True:
                 step = asyncio.ensure_future(anext(agent))
@@ -533,6 +534,8 @@ class Turn:
                 if not step.done() and not self._in_tools:
                     step.cancel()
                     await asyncio.wait({step})
+                    if not step.cancelled():
+                        step.exception()  # it ended meanwhile; the stop still wins
                     raise TurnStopped
                 try:
                     event = await step
@@ -541,6 +544,9 @@ class Turn:
                 yield event
         finally:
             stopping.cancel()
+            if step is not None and not step.done():  # this turn itself was cancelled
+                step.cancel()
+                await asyncio.wait({step})
             aclose = getattr(agent, "aclose", None)
             if aclose is not None:
                 await aclose()
