@@ -17,6 +17,7 @@ from switchboard.assistant.models import ChatMessage, ChatRole
 from switchboard.assistant.repository import ChatMessageRepository, fts5_query
 from switchboard.assistant.schemas import ConversationCreate
 from switchboard.assistant.service import ConversationService, snippet, title_from
+from switchboard.kit.pagination import PageParams
 from switchboard.tenancy.models import Role
 from tests.assistant.conftest import new_conversation, seed_messages, send
 from tests.factories import Factory
@@ -275,8 +276,9 @@ async def test_search_runs_on_the_full_text_index(
     await seed_messages(session, user, 3, words="shingles")
     repo = ChatMessageRepository(session, tenant.id)
     dialect = session.get_bind().dialect
-    assert len(await repo.search(user.id, "shingles", dialect.name, 10)) == 3
-    stmt = repo.search_statement(user.id, "shingles", dialect.name, 10)
+    hits, cursor = await repo.search(user.id, "shingles", dialect.name, PageParams(limit=10))
+    assert len(hits) == 3 and cursor is None
+    stmt = repo.search_statement(user.id, "shingles", dialect.name, PageParams(limit=10))
     assert stmt is not None
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if backend == "postgres":

@@ -44,7 +44,7 @@ from switchboard.assistant.service import (
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, CurrentUser, CurrentUserDetached, Session, get_db
-from switchboard.kit.pagination import Page, Paging, to_page
+from switchboard.kit.pagination import Page, PageParams, Paging, to_page
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter
 from switchboard.kit.schemas import Str
 
@@ -114,9 +114,13 @@ async def create_conversation(
 
 @router.get("/conversations", response_model=Page[ConversationRead])
 async def list_conversations(
-    user: CurrentUser, session: Session, paging: Paging
+    user: CurrentUser,
+    session: Session,
+    paging: Paging,
+    q: Annotated[str | None, Query(max_length=200, description="words of the title")] = None,
 ) -> Page[ConversationRead]:
-    return to_page(ConversationRead, *await ConversationService(session, user).list_page(paging))
+    rows, cursor = await ConversationService(session, user).list_page(paging, q)
+    return to_page(ConversationRead, rows, cursor)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationRead)
@@ -187,16 +191,35 @@ async def send_message(
     return turn_read(await turn.run())
 
 
+@router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/stop",
+    status_code=status.HTTP_202_ACCEPTED,
+)
+async def stop_turn(
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+    user: CurrentUserDetached,
+    assistant: AssistantDep,
+) -> None:
+    """Stop the reply to the user's message `message_id`: the turn stores what it said so
+    far (status `stopped`) and its stream ends with `done`."""
+    await assistant.stop(user, conversation_id, message_id)
+
+
 @router.get("/search", response_model=SearchResults)
 async def search_messages(
     user: CurrentUser,
     session: Session,
     q: Annotated[Str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> SearchResults:
-    hits = await ConversationService(session, user).search(q, limit)
+    hits, next_cursor = await ConversationService(session, user).search(
+        q, PageParams(limit=limit, cursor=cursor)
+    )
     return SearchResults(
         query=q,
+        next_cursor=next_cursor,
         items=[
             SearchHit(
                 conversation_id=message.conversation_id,

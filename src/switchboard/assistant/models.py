@@ -23,6 +23,7 @@ class ChatRole(StrEnum):
 class ChatMessageStatus(StrEnum):
     ok = "ok"
     error = "error"
+    stopped = "stopped"  # the user stopped the reply: it holds what was said until then
 
 
 class Conversation(TenantScoped, Base):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Float, Select, and_, func, literal_column, or_, select, table
 from sqlalchemy.orm import InstrumentedAttribute
 
 from switchboard.assistant.models import ChatMessage, Conversation
-from switchboard.kit.pagination import PageParams
+from switchboard.kit.pagination import PageParams, decode_values, encode_values
 from switchboard.kit.repository import Repository
 
 # The same expression as the GIN index (migration 0002), constant config inlined as a
@@ -19,6 +20,12 @@ from switchboard.kit.repository import Repository
 _PG_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 _FTS_TABLE = table("chat_messages_fts")
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def title_words(text: str) -> list[str]:
+    """The words of a title search as LIKE patterns; `_` is a word character, so escaped."""
+    words = (word.lower().replace("_", "\\_") for word in _WORD.findall(text))
+    return ["%" + word + "%" for word in words][:32]
 
 
 def fts5_query(text: str) -> str | None:
@@ -43,6 +50,13 @@ class ConversationRepository(Repository[Conversation]):
             Conversation.owner_id == owner_id, Conversation.deleted_at.is_(None)
         )
 
+    async def latest_owned(self, owner_id: uuid.UUID) -> Conversation | None:
+        """The conversation with the most recent activity, pinned or not."""
+        stmt = self.owned_by(owner_id).order_by(
+            Conversation.last_message_at.desc(), Conversation.id.desc()
+        )
+        return (await self.session.execute(stmt.limit(1))).scalars().first()
+
     async def get_owned(
         self, ident: uuid.UUID, owner_id: uuid.UUID, *, for_update: bool = False
     ) -> Conversation:
@@ -53,9 +67,14 @@ class ConversationRepository(Repository[Conversation]):
         return await self.get(ident, stmt)
 
     async def list_owned(
-        self, owner_id: uuid.UUID, params: PageParams
+        self, owner_id: uuid.UUID, params: PageParams, title: str | None = None
     ) -> tuple[list[Conversation], str | None]:
-        return await self.page(self.owned_by(owner_id), params)
+        """A page of the owner's list; with `title`, only titles holding every one of its
+        words (a user has hundreds of conversations, not millions: LIKE is enough)."""
+        stmt = self.owned_by(owner_id)
+        for pattern in title_words(title or ""):
+            stmt = stmt.where(func.lower(Conversation.title).like(pattern, escape="\\"))
+        return await self.page(stmt, params)
 
 
 class ChatMessageRepository(Repository[ChatMessage]):
@@ -111,11 +130,17 @@ class ChatMessageRepository(Repository[ChatMessage]):
         return list((await self.session.execute(stmt)).scalars())
 
     def search_statement(
-        self, owner_id: uuid.UUID, text: str, dialect: str, limit: int
-    ) -> Select[ChatMessage, str] | None:
+        self, owner_id: uuid.UUID, text: str, dialect: str, params: PageParams
+    ) -> Select[ChatMessage, str, float] | None:
         """Messages of the owner's live conversations matching every word of `text`, best
-        first, with their conversation's title; None when `text` has no words to look for."""
-        stmt: Select[ChatMessage, str] = (
+        first, with their conversation's title and rank; after `params.cursor` when given.
+        None when `text` has no words to look for.
+
+        The order is (rank, newest, id), lower rank being better on both databases, and the
+        cursor is the last hit's key: the database ranks every match for any page anyway,
+        and a keyset never repeats or skips a hit when the owner writes between pages."""
+        rank: ColumnElement[float]
+        base = (
             select(ChatMessage, Conversation.title)
             .join(Conversation, Conversation.id == ChatMessage.conversation_id)
             .where(
@@ -125,27 +150,51 @@ class ChatMessageRepository(Repository[ChatMessage]):
                 Conversation.deleted_at.is_(None),
             )
         )
-        rank: ColumnElement[Any]
         if dialect == "postgresql":
             document = func.to_tsvector(_PG_CONFIG, ChatMessage.content)
             query = func.plainto_tsquery(_PG_CONFIG, text)
-            stmt = stmt.where(document.bool_op("@@")(query))
-            rank = func.ts_rank(document, query).desc()
+            base = base.where(document.bool_op("@@")(query))
+            rank = -func.ts_rank(document, query, type_=Float)
         else:
             match = fts5_query(text)
             if match is None:
                 return None
             rowid: ColumnElement[Any] = literal_column("chat_messages_fts.rowid")
-            stmt = stmt.join(_FTS_TABLE, rowid == literal_column("chat_messages.rowid")).where(
+            base = base.join(_FTS_TABLE, rowid == literal_column("chat_messages.rowid")).where(
                 literal_column("chat_messages_fts").op("MATCH")(match)
             )
-            rank = literal_column("chat_messages_fts.rank")  # bm25: lower is better
-        return stmt.order_by(rank, ChatMessage.created_at.desc(), ChatMessage.id).limit(limit)
+            rank = literal_column("chat_messages_fts.rank", Float)  # bm25: lower is better
+        stmt = base.add_columns(rank.label("rank"))
+        if params.cursor:
+            after_rank, after_at, after_id = decode_values(
+                params.cursor, [float, datetime, uuid.UUID]
+            )
+            stmt = stmt.where(
+                or_(
+                    rank > after_rank,
+                    and_(
+                        rank == after_rank,
+                        or_(
+                            ChatMessage.created_at < after_at,
+                            and_(ChatMessage.created_at == after_at, ChatMessage.id > after_id),
+                        ),
+                    ),
+                )
+            )
+        order = (rank, ChatMessage.created_at.desc(), ChatMessage.id)
+        return stmt.order_by(*order).limit(params.limit + 1)
 
     async def search(
-        self, owner_id: uuid.UUID, text: str, dialect: str, limit: int
-    ) -> list[tuple[ChatMessage, str]]:
-        stmt = self.search_statement(owner_id, text, dialect, limit)
+        self, owner_id: uuid.UUID, text: str, dialect: str, params: PageParams
+    ) -> tuple[list[tuple[ChatMessage, str]], str | None]:
+        """A page of hits, best first, and the cursor of the next page (None at the end)."""
+        stmt = self.search_statement(owner_id, text, dialect, params)
         if stmt is None:
-            return []
-        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+            return [], None
+        rows = (await self.session.execute(stmt)).all()
+        page = rows[: params.limit]
+        cursor = None
+        if len(rows) > params.limit:
+            last, _, last_rank = page[-1]
+            cursor = encode_values([last_rank, last.created_at, last.id])
+        return [(row[0], row[1]) for row in page], cursor

@@ -101,8 +101,11 @@ class SearchHit(Schema):
 
 
 class SearchResults(Schema):
+    """Best first; `next_cursor` fetches the next page (null at the end)."""
+
     query: str
     items: list[SearchHit]
+    next_cursor: str | None = None
 
 
 class ExportFormat(StrEnum):

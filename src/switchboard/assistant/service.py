@@ -4,17 +4,19 @@ commits), and the chat turn (`Assistant`), which runs the agent loop over the st
 A turn is the one place that commits on its own, in steps: the user's message first (so a
 model failure loses nothing), each round of tool calls, then the reply. No transaction is
 held open while the model thinks, and nothing is kept in memory between requests: every
-turn reads its history and the day's operations from the database."""
+turn reads its history and the day's operations from the database. A turn can be stopped
+from any process: the request travels over the event bus to the turn, wherever it runs."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import (
     AgentDone,
+    AgentEvent,
     AgentResult,
     ToolFinished,
     ToolScope,
@@ -50,7 +53,8 @@ from switchboard.dashboards.digest import build_digest
 from switchboard.dashboards.timeframe import named_span
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database, dialect_of
-from switchboard.kit.errors import InvalidField
+from switchboard.kit.errors import InvalidField, NotFound
+from switchboard.kit.events import Event
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.ratelimit import RateLimiter
 from switchboard.tenancy.models import Tenant, User
@@ -65,6 +69,7 @@ HISTORY_MAX_MESSAGES = 40
 HISTORY_TOKEN_BUDGET = 6_000
 HISTORY_TOOL_RESULT_CHARS = 1_500
 MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column
+STOP_EVENT = "assistant.turn.stop"  # on the event bus: {"message_id": the turn's question}
 
 
 # --- text helpers -------------------------------------------------------------------------
@@ -132,8 +137,14 @@ class ConversationService:
     async def get(self, ident: uuid.UUID, *, for_update: bool = False) -> Conversation:
         return await self.repo.get_owned(ident, self.user.id, for_update=for_update)
 
-    async def list_page(self, params: PageParams) -> tuple[list[Conversation], str | None]:
-        return await self.repo.list_owned(self.user.id, params)
+    async def list_page(
+        self, params: PageParams, title: str | None = None
+    ) -> tuple[list[Conversation], str | None]:
+        """Pinned first, then latest activity; `title`: only titles holding all its words."""
+        return await self.repo.list_owned(self.user.id, params, title)
+
+    async def most_recent(self) -> Conversation | None:
+        return await self.repo.latest_owned(self.user.id)
 
     async def create(self, data: ConversationCreate) -> Conversation:
         conversation = self.repo.add(
@@ -218,9 +229,13 @@ class ConversationService:
             raise InvalidField(field, "no such message in this conversation", location="query")
         return seq
 
-    async def search(self, text: str, limit: int) -> list[tuple[ChatMessage, str]]:
+    async def search(
+        self, text: str, params: PageParams
+    ) -> tuple[list[tuple[ChatMessage, str]], str | None]:
+        """Messages matching every word of `text`, best first, with their conversation's
+        title, a page at a time."""
         dialect = dialect_of(self.session)
-        return await self.messages.search(self.user.id, text, dialect, limit)
+        return await self.messages.search(self.user.id, text, dialect, params)
 
     async def export(self, ident: uuid.UUID) -> tuple[Conversation, list[ChatMessage]]:
         conversation = await self.get(ident)
@@ -350,6 +365,11 @@ class _Progress:
     context: dict[str, Any] | None = None
     result: AgentResult | None = None
     error: str | None = None
+    stopped: bool = False
+
+
+class TurnStopped(Exception):
+    """The user stopped the turn; what was said until then is its reply."""
 
 
 class Assistant:
@@ -408,6 +428,18 @@ class Assistant:
         async with self.db.transaction() as session:
             return await ConversationService(session, user).get(conversation_id)
 
+    async def stop(self, user: User, conversation_id: uuid.UUID, message_id: uuid.UUID) -> None:
+        """Ask the turn answering `message_id` (the user's question) to stop, in whichever
+        process runs it. A turn that already ended is left as it is."""
+        async with self.db.transaction() as session:
+            service = ConversationService(session, user)
+            conversation = await service.get(conversation_id)
+            if await service.messages.seq_of(conversation.id, message_id) is None:
+                raise NotFound.of("message", message_id)
+        if self.db.bus is not None:
+            data = {"message_id": str(message_id)}
+            await self.db.bus.publish(Event(STOP_EVENT, user.tenant_id, data))
+
     async def _count(self, user: User) -> None:
         if self.limiter is not None:
             await self.limiter.hit(str(user.id))
@@ -426,6 +458,12 @@ class Turn:
         self.conversation_id = conversation_id
         self.user_message = message
         self.assistant_message: ChatMessage | None = None
+        self._stop = asyncio.Event()
+        self._in_tools = False  # a round of tool calls is running (in its transaction)
+
+    def stop(self) -> None:
+        """Stop at once, or when the running round of tool calls has committed."""
+        self._stop.set()
 
     async def run(self) -> TurnResult:
         """The whole turn; the reply (or the stored error) once it is done."""
@@ -457,6 +495,63 @@ class Turn:
                 await task  # re-raise what the turn raised, if anything
 
     async def events(self) -> AsyncIterator[TurnEvent]:
+        with self._stoppable():
+            async for event in self._events():
+                yield event
+
+    @contextlib.contextmanager
+    def _stoppable(self) -> Iterator[None]:
+        """Listen on the event bus for a stop request naming this turn while it runs."""
+        bus = self.assistant.db.bus
+        if bus is None:
+            yield
+            return
+        subscription = bus.subscribe(self.user.tenant_id)
+        wanted = str(self.user_message.id)
+
+        async def listen() -> None:
+            async for event in subscription:
+                if event.type == STOP_EVENT and event.data.get("message_id") == wanted:
+                    self.stop()
+
+        listener = asyncio.create_task(listen(), name=f"assistant-stop-{wanted}")
+        try:
+            yield
+        finally:
+            bus.unsubscribe(subscription)  # ends `listen`
+            listener.cancel()
+
+    async def _until_stopped(self, agent: AsyncIterator[AgentEvent]) -> AsyncIterator[AgentEvent]:
+        """The agent's events until it ends or the user stops the turn. The model's work is
+        cancelled at once; a round of tool calls finishes and commits first (the tool scope
+        raises TurnStopped then), so what a listed tool did is really done."""
+        stopping = asyncio.ensure_future(self._stop.wait())
+        step: asyncio.Future[AgentEvent] | None = None
+        try:
+            while True:
+                step = asyncio.ensure_future(anext(agent))
+                await asyncio.wait({step, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not step.done() and not self._in_tools:
+                    step.cancel()
+                    await asyncio.wait({step})
+                    if not step.cancelled():
+                        step.exception()  # it ended meanwhile; the stop still wins
+                    raise TurnStopped
+                try:
+                    event = await step
+                except StopAsyncIteration:
+                    return
+                yield event
+        finally:
+            stopping.cancel()
+            if step is not None and not step.done():  # this turn itself was cancelled
+                step.cancel()
+                await asyncio.wait({step})
+            aclose = getattr(agent, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _events(self) -> AsyncIterator[TurnEvent]:
         assistant = self.assistant
         yield TurnEvent("user_message", _message_data(self.user_message))
         started = time.perf_counter()
@@ -466,7 +561,7 @@ class Turn:
             progress.context = prepared.context
             scope = self._tool_scope(prepared.tenant, prepared.digest)
             agent = stream_agent(assistant.model, prepared.messages, assistant.toolbox, scope)
-            async for event in agent:
+            async for event in self._until_stopped(agent):
                 if isinstance(event, TextDelta):
                     progress.shown.append(event.text)
                     yield TurnEvent("text_delta", {"text": event.text})
@@ -477,6 +572,8 @@ class Turn:
                     yield TurnEvent("tool_call_finished", jsonable(event.outcome.as_record()))
                 elif isinstance(event, AgentDone):
                     progress.result = event.result
+        except TurnStopped:
+            progress.stopped = True
         except ModelError as exc:
             progress.error = str(exc)
         except TimeoutError:
@@ -540,20 +637,28 @@ class Turn:
         @asynccontextmanager
         async def scope() -> AsyncIterator[ToolContext]:
             nonlocal current
+            if self._stop.is_set():
+                raise TurnStopped
             # Each round of tool calls commits on its own: what a tool did stays done even
             # if the model fails afterwards, and the reply lists it.
-            async with assistant.db.transaction() as session:
-                ctx = ToolContext(
-                    session=session,
-                    tenant=tenant,
-                    settings=assistant.settings,
-                    user=user,
-                    digest=current,
-                )
-                try:
-                    yield ctx
-                finally:
-                    current = ctx.digest  # dropped if a tool in this round wrote
+            self._in_tools = True
+            try:
+                async with assistant.db.transaction() as session:
+                    ctx = ToolContext(
+                        session=session,
+                        tenant=tenant,
+                        settings=assistant.settings,
+                        user=user,
+                        digest=current,
+                    )
+                    try:
+                        yield ctx
+                    finally:
+                        current = ctx.digest  # dropped if a tool in this round wrote
+            finally:
+                self._in_tools = False
+            if self._stop.is_set():
+                raise TurnStopped  # after the commit: the round's work stays done
 
         return scope
 
@@ -565,6 +670,9 @@ class Turn:
                 f"Sorry, I couldn't answer that: {progress.error}. Your message is saved; "
                 "send it again to retry."
             )
+        elif progress.stopped:
+            status = ChatMessageStatus.stopped
+            content = "".join(progress.shown).strip()
         else:
             status = ChatMessageStatus.ok
             content = "".join(progress.shown) or (result.full_text if result else "")

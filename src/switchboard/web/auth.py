@@ -16,7 +16,8 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 
 from switchboard.config import Settings
-from switchboard.kit.deps import AppSettings, Session, user_from_token
+from switchboard.kit.db import Database
+from switchboard.kit.deps import AppSettings, Session, authenticate, get_db, user_from_token
 from switchboard.kit.errors import Forbidden, Unauthorized
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.security import SESSION_COOKIE
@@ -92,6 +93,21 @@ def _here(request: Request) -> str:
 
 
 WebUser = Annotated[User, Depends(web_user)]
+
+
+async def web_user_detached(
+    request: Request, db: Annotated[Database, Depends(get_db)], settings: AppSettings
+) -> User:
+    """The signed-in user, read in a transaction of its own that is over before the route
+    runs: for a route that commits in steps (an assistant turn), like the API's
+    `CurrentUserDetached`, so no request transaction is held while a model answers."""
+    try:
+        return await authenticate(db, settings, request.cookies.get(SESSION_COOKIE))
+    except Unauthorized as exc:
+        raise SignInRequired(_here(request)) from exc
+
+
+WebUserDetached = Annotated[User, Depends(web_user_detached)]
 
 
 def require_manager(user: WebUser) -> User:

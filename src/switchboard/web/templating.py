@@ -4,6 +4,7 @@ htmx swaps, content-hashed static URLs, and the filters pages share (local times
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.types import Scope
 
 from switchboard.kit.clock import utcnow
+from switchboard.web.markdown import render_markdown
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -82,6 +84,11 @@ def label(value: object) -> str:
     return str(text or "").replace("_", " ")
 
 
+def pretty_json(value: object) -> str:
+    """A tool call's arguments or result as people read JSON (escaped like any text)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -92,6 +99,7 @@ def _environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters.update(local_time=local_time, short_time=short_time, iso=iso, label=label)
+    env.filters.update(markdown=render_markdown, pretty_json=pretty_json)
     return env
 
 

@@ -1,4 +1,4 @@
-"""The screens a later release fills in (the rep's day, dashboards, the assistant, settings),
+"""The screens a later release fills in (the rep's day, dashboards, settings),
 showing plainly what the API already knows meanwhile."""
 
 from __future__ import annotations
@@ -7,12 +7,10 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from switchboard.assistant.service import ConversationService
 from switchboard.dashboards.aggregates import RoleDashboards
 from switchboard.dashboards.digest import build_digest
 from switchboard.dashboards.schemas import Period
 from switchboard.kit.deps import Session
-from switchboard.kit.pagination import PageParams
 from switchboard.tenancy.models import Role
 from switchboard.web.auth import ManagerUser, WebUser
 from switchboard.web.pages.common import page_router
@@ -44,17 +42,6 @@ async def dashboard(
     else:
         context["csr"] = await dashboards.csr()
     return render(request, "dashboard.html", context, shell=await shell_of(session, user))
-
-
-@router.get("/assistant")
-async def assistant(request: Request, user: WebUser, session: Session) -> Response:
-    conversations, _ = await ConversationService(session, user).list_page(PageParams(limit=50))
-    return render(
-        request,
-        "assistant.html",
-        {"conversations": conversations},
-        shell=await shell_of(session, user),
-    )
 
 
 @router.get("/settings")

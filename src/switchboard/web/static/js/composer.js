@@ -1,5 +1,6 @@
-// The reply box: Enter sends, Shift+Enter starts a new line, and a count of characters and
-// SMS segments (160 GSM-7 characters a segment, 153 when split; 70 and 67 in UCS-2).
+// Text boxes marked data-enter-sends (the reply box, the assistant's): Enter sends,
+// Shift+Enter starts a new line. For the reply box, a count of characters and SMS segments
+// (160 GSM-7 characters a segment, 153 when split; 70 and 67 in UCS-2).
 (function () {
   "use strict";
   var GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -32,9 +33,11 @@
   document.addEventListener("input", function (e) {
     if (e.target && e.target.id === "composer-body") update(e.target);
   });
+  // Any text box marked data-enter-sends: this reply box, the assistant's.
   document.addEventListener("keydown", function (e) {
     var box = e.target;
-    if (!box || box.id !== "composer-body" || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    if (!box || !box.matches || !box.matches("textarea[data-enter-sends]")) return;
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
     e.preventDefault();
     if (box.value.trim() && box.form) box.form.requestSubmit();
   });
