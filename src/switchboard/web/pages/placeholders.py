@@ -1,4 +1,4 @@
-"""The screens a later release fills in (the rep's day, dashboards, the assistant, settings),
+"""The screens a later release fills in (the rep's day, dashboards, the assistant),
 showing plainly what the API already knows meanwhile."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from switchboard.dashboards.schemas import Period
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import PageParams
 from switchboard.tenancy.models import Role
-from switchboard.web.auth import ManagerUser, WebUser
+from switchboard.web.auth import WebUser
 from switchboard.web.pages.common import page_router
 from switchboard.web.shell import render, shell_of
 
@@ -55,9 +55,3 @@ async def assistant(request: Request, user: WebUser, session: Session) -> Respon
         {"conversations": conversations},
         shell=await shell_of(session, user),
     )
-
-
-@router.get("/settings")
-async def settings(request: Request, user: ManagerUser, session: Session) -> Response:
-    shell = await shell_of(session, user)
-    return render(request, "settings.html", {}, shell=shell)
