@@ -7,13 +7,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.config import Settings
 from switchboard.kit.deps import AppSettings, Session
-from switchboard.kit.errors import SwitchboardError
+from switchboard.kit.errors import Conflict, Forbidden
 from switchboard.tenancy.models import WEEKDAYS, ChannelKind, Role, Tenant, User
 from switchboard.tenancy.schemas import (
     ChannelCreate,
@@ -135,227 +137,178 @@ def word_company_errors(form: Form) -> None:
 # --- the page ---------------------------------------------------------------------------------
 
 
-async def _context(
-    service: CompanyService, settings: AppSettings, **forms: Form | str | None
-) -> dict[str, Any]:
-    tenant = await service.company()
-    grantable = [role for role in Role if role != Role.admin or service.user.role == Role.admin]
-    return {
-        "tenant": tenant,
-        "team": await service.team(),
-        "numbers": await service.numbers(),
-        "company_form": forms.get("company_form") or company_form(tenant),
-        "person_form": forms.get("person_form") or Form({"role": Role.csr.value}),
-        "number_form": forms.get("number_form") or Form({"kind": ChannelKind.sms.value}),
-        "team_error": forms.get("team_error"),
-        "numbers_error": forms.get("numbers_error"),
-        "notice": forms.get("notice"),
-        "zones": sorted(time_zone_names()),
-        "days": DAY_NAMES,
-        "roles": ROLE_NAMES,
-        "grantable": grantable,
-        "kinds": KIND_NAMES,
-        "default_gap_minutes": settings.session_gap_seconds // 60,
-        "public_url": settings.public_url.rstrip("/"),
-    }
+@dataclass
+class SettingsScreen:
+    """One request to /settings: who asks, and how to answer with the page or a section."""
+
+    request: Request
+    session: AsyncSession
+    user: User
+    settings: Settings
+
+    @property
+    def company(self) -> CompanyService:
+        return CompanyService(self.session, self.user)
+
+    async def context(self, **forms: Form | str | None) -> dict[str, Any]:
+        service = self.company
+        tenant = await service.company()
+        grantable = [role for role in Role if role != Role.admin or self.user.role == Role.admin]
+        return {
+            "tenant": tenant,
+            "team": await service.team(),
+            "numbers": await service.numbers(),
+            "company_form": forms.get("company_form") or company_form(tenant),
+            "person_form": forms.get("person_form") or Form({"role": Role.csr.value}),
+            "number_form": forms.get("number_form") or Form({"kind": ChannelKind.sms.value}),
+            "team_error": forms.get("team_error"),
+            "numbers_error": forms.get("numbers_error"),
+            "notice": forms.get("notice"),
+            "zones": sorted(time_zone_names()),
+            "days": DAY_NAMES,
+            "roles": ROLE_NAMES,
+            "grantable": grantable,
+            "kinds": KIND_NAMES,
+            "default_gap_minutes": self.settings.session_gap_seconds // 60,
+            "public_url": self.settings.public_url.rstrip("/"),
+        }
+
+    async def page(
+        self, section: str | None = None, *, status_code: int = 200, **forms: Form | str | None
+    ) -> Response:
+        """The whole page, or (for htmx) only `section`, the block a form's answer swaps."""
+        block = f"{section}_section" if section and is_htmx(self.request) else None
+        return render(
+            self.request,
+            "settings.html",
+            await self.context(**forms),
+            shell=await shell_of(self.session, self.user),
+            block=block,
+            status_code=status_code,
+        )
+
+    async def done(self, section: str, notice: str) -> Response:
+        """After a change: the section saying what happened, or (a plain form) the page."""
+        if not is_htmx(self.request):
+            return back_to(self.request, f"/settings#{section}")
+        return await self.page(section, notice=notice)
 
 
-async def _section(
-    request: Request,
-    session: Session,
-    user: User,
-    settings: AppSettings,
-    section: str,
-    *,
-    status_code: int = 200,
-    **forms: Form | str | None,
-) -> Response:
-    """The section again (htmx), or the whole page when the browser posted a plain form."""
-    context = await _context(CompanyService(session, user), settings, **forms)
-    block = f"{section}_section" if is_htmx(request) else None
-    shell = await shell_of(session, user)
-    return render(
-        request, "settings.html", context, shell=shell, block=block, status_code=status_code
-    )
+async def settings_screen(
+    request: Request, user: ManagerUser, session: Session, settings: AppSettings
+) -> SettingsScreen:
+    return SettingsScreen(request, session, user, settings)
 
 
-async def _done(
-    request: Request, session: Session, user: User, settings: AppSettings, section: str, notice: str
-) -> Response:
-    if not is_htmx(request):
-        return back_to(request, f"/settings#{section}")
-    return await _section(request, session, user, settings, section, notice=notice)
+Screen = Annotated[SettingsScreen, Depends(settings_screen)]
 
 
 @router.get("/settings")
-async def settings_page(
-    request: Request, user: ManagerUser, session: Session, settings: AppSettings
-) -> Response:
-    context = await _context(CompanyService(session, user), settings)
-    return render(request, "settings.html", context, shell=await shell_of(session, user))
+async def settings_page(screen: Screen) -> Response:
+    return await screen.page()
 
 
 @router.post("/settings/company")
-async def save_company(
-    request: Request, user: ManagerUser, session: Session, settings: AppSettings
-) -> Response:
-    form = await _posted(request, *COMPANY_TEXT, *COMPANY_CHECKS, *HOURS)
+async def save_company(screen: Screen) -> Response:
+    form = await _posted(screen.request, *COMPANY_TEXT, *COMPANY_CHECKS, *HOURS)
     try:
         data = TenantUpdate.model_validate(company_payload(form))
     except ValidationError as exc:
         form.add_errors(exc, COMPANY_FIELDS)
     if form.errors:
         word_company_errors(form)
-        return await _section(
-            request, session, user, settings, "company", status_code=422, company_form=form
-        )
-    await CompanyService(session, user).update_company(data)
-    return await _done(request, session, user, settings, "company", "Company saved")
+        return await screen.page("company", status_code=422, company_form=form)
+    await screen.company.update_company(data)
+    return await screen.done("company", "Company saved")
 
 
 @router.post("/settings/team")
-async def add_person(
-    request: Request, user: ManagerUser, session: Session, settings: AppSettings
-) -> Response:
-    form = await _posted(request, "name", "email", "role", "password", "phone")
+async def add_person(screen: Screen) -> Response:
+    form = await _posted(screen.request, "name", "email", "role", "password", "phone")
     payload = {**form.values, "phone": form.values["phone"] or None}
     try:
-        person = await CompanyService(session, user).add_member(UserCreate.model_validate(payload))
+        person = await screen.company.add_member(UserCreate.model_validate(payload))
     except ValidationError as exc:
         form.add_errors(exc)
-    except SwitchboardError as exc:  # the email is taken; only an admin makes admins
-        form.errors["role" if exc.status_code == 403 else "email"] = exc.message
+    except Forbidden as exc:  # only an admin makes admins
+        form.errors["role"] = exc.message
+    except Conflict as exc:  # the email is taken
+        form.errors["email"] = exc.message
     if form.errors:
         form.values["password"] = ""  # never sent back into the page
-        return await _section(
-            request, session, user, settings, "team", status_code=422, person_form=form
-        )
-    notice = f"{person.name} can sign in now as {person.email}"
-    return await _done(request, session, user, settings, "team", notice)
+        return await screen.page("team", status_code=422, person_form=form)
+    return await screen.done("team", f"{person.name} can sign in now as {person.email}")
 
 
 async def _change_member(
-    request: Request,
-    session: Session,
-    user: User,
-    settings: AppSettings,
-    member_id: uuid.UUID,
-    changes: dict[str, Any],
+    screen: SettingsScreen, member_id: uuid.UUID, changes: dict[str, Any]
 ) -> Response:
     try:
-        member = await CompanyService(session, user).update_member(
-            member_id, UserUpdate.model_validate(changes)
-        )
+        data = UserUpdate.model_validate(changes)
+        member = await screen.company.update_member(member_id, data)
     except ValidationError as exc:
-        message = exc.errors()[0]["msg"]
-        return await _section(
-            request, session, user, settings, "team", status_code=422, team_error=message
-        )
-    except SwitchboardError as exc:  # the last manager, yourself, an admin
-        if exc.status_code == 404:
-            raise
-        return await _section(
-            request, session, user, settings, "team", status_code=exc.status_code,
-            team_error=exc.message,
-        )  # fmt: skip
-    if "active" in changes:
-        notice = (
-            f"{member.name} is {'active again' if member.active else 'deactivated and signed out'}"
-        )
-    else:
+        return await screen.page("team", status_code=422, team_error=exc.errors()[0]["msg"])
+    except (Conflict, Forbidden) as exc:  # the last manager, yourself, an admin
+        return await screen.page("team", status_code=exc.status_code, team_error=exc.message)
+    if "active" not in changes:
         notice = f"{member.name} is now a {ROLE_NAMES[member.role].lower()}"
-    return await _done(request, session, user, settings, "team", notice)
+    elif member.active:
+        notice = f"{member.name} is active again"
+    else:
+        notice = f"{member.name} is deactivated and signed out"
+    return await screen.done("team", notice)
 
 
 @router.post("/settings/team/{member_id}/role")
-async def change_role(
-    request: Request,
-    member_id: uuid.UUID,
-    user: ManagerUser,
-    session: Session,
-    settings: AppSettings,
-) -> Response:
-    form = await _posted(request, "role")
-    return await _change_member(request, session, user, settings, member_id, form.values)
+async def change_role(member_id: uuid.UUID, screen: Screen) -> Response:
+    form = await _posted(screen.request, "role")
+    return await _change_member(screen, member_id, form.values)
 
 
 @router.post("/settings/team/{member_id}/deactivate")
-async def deactivate(
-    request: Request,
-    member_id: uuid.UUID,
-    user: ManagerUser,
-    session: Session,
-    settings: AppSettings,
-) -> Response:
-    return await _change_member(request, session, user, settings, member_id, {"active": False})
+async def deactivate(member_id: uuid.UUID, screen: Screen) -> Response:
+    return await _change_member(screen, member_id, {"active": False})
 
 
 @router.post("/settings/team/{member_id}/reactivate")
-async def reactivate(
-    request: Request,
-    member_id: uuid.UUID,
-    user: ManagerUser,
-    session: Session,
-    settings: AppSettings,
-) -> Response:
-    return await _change_member(request, session, user, settings, member_id, {"active": True})
+async def reactivate(member_id: uuid.UUID, screen: Screen) -> Response:
+    return await _change_member(screen, member_id, {"active": True})
 
 
 @router.post("/settings/numbers")
-async def add_number(
-    request: Request, user: ManagerUser, session: Session, settings: AppSettings
-) -> Response:
-    form = await _posted(request, "kind", "address", "label")
+async def add_number(screen: Screen) -> Response:
+    form = await _posted(screen.request, "kind", "address", "label")
     try:
-        account = await CompanyService(session, user).add_number(
-            ChannelCreate.model_validate(form.values)
-        )
+        account = await screen.company.add_number(ChannelCreate.model_validate(form.values))
     except ValidationError as exc:
         form.add_errors(exc)
-    except SwitchboardError as exc:  # the number is taken, here or by another company
+    except Conflict as exc:  # the number is taken, here or by another company
         form.errors["address"] = exc.message
     if form.errors:
-        return await _section(
-            request, session, user, settings, "numbers", status_code=422, number_form=form
-        )
+        return await screen.page("numbers", status_code=422, number_form=form)
     notice = f"{KIND_NAMES[account.kind]} {account.address} now routes to this company"
-    return await _done(request, session, user, settings, "numbers", notice)
+    return await screen.done("numbers", notice)
 
 
 @router.post("/settings/numbers/{account_id}")
-async def relabel_number(
-    request: Request,
-    account_id: uuid.UUID,
-    user: ManagerUser,
-    session: Session,
-    settings: AppSettings,
-) -> Response:
-    form = await _posted(request, "label")
+async def relabel_number(account_id: uuid.UUID, screen: Screen) -> Response:
+    form = await _posted(screen.request, "label")
     try:
         data = ChannelUpdate.model_validate(form.values)
     except ValidationError as exc:
-        message = exc.errors()[0]["msg"]
-        return await _section(
-            request, session, user, settings, "numbers", status_code=422, numbers_error=message
-        )
-    account = await CompanyService(session, user).relabel_number(account_id, data)
-    notice = (
-        f"{account.address} is labelled {account.label!r}" if account.label else "Label removed"
+        return await screen.page("numbers", status_code=422, numbers_error=exc.errors()[0]["msg"])
+    account = await screen.company.relabel_number(account_id, data)
+    label = account.label
+    return await screen.done(
+        "numbers", f"{account.address} is labelled {label!r}" if label else "Label removed"
     )
-    return await _done(request, session, user, settings, "numbers", notice)
 
 
 @router.post("/settings/numbers/{account_id}/remove")
-async def remove_number(
-    request: Request,
-    account_id: uuid.UUID,
-    user: ManagerUser,
-    session: Session,
-    settings: AppSettings,
-) -> Response:
-    service = CompanyService(session, user)
-    account = await service.number(account_id)
-    address, kind = account.address, account.kind
-    await service.remove_number(account_id)
-    notice = f"{KIND_NAMES[kind]} {address} removed: it no longer reaches this company"
-    return await _done(request, session, user, settings, "numbers", notice)
+async def remove_number(account_id: uuid.UUID, screen: Screen) -> Response:
+    account = await screen.company.number(account_id)
+    gone = (
+        f"{KIND_NAMES[account.kind]} {account.address} removed: it no longer reaches this company"
+    )
+    await screen.company.remove_number(account_id)
+    return await screen.done("numbers", gone)
