@@ -1,4 +1,4 @@
-"""The `switchboard` command: demo, serve, worker, db, seed, user."""
+"""The `switchboard` command: demo, serve, worker, db, seed, tenant, channel, user."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.channels.twilio.cli import sms_app
 from switchboard.config import Settings, get_settings
@@ -27,7 +29,11 @@ from switchboard.mcp.cli import mcp_app
 app = typer.Typer(help="Switchboard: communications and operations hub.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
+channel_app = typer.Typer(help="Twilio numbers routed to a company.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(channel_app, name="channel")
 app.add_typer(user_app, name="user")
 app.add_typer(sms_app, name="sms")
 app.add_typer(mcp_app, name="mcp")
@@ -124,6 +130,89 @@ def seed(
     typer.echo(_run(go))
 
 
+S = TypeVar("S", bound=BaseModel)
+
+
+def _validated(schema: type[S], data: dict[str, Any]) -> S:
+    """`data` as `schema`, or each error on stderr and exit code 2."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(map(str, error["loc"]))
+            typer.echo(f"{where}: {error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _in_tenant(slug: str, act: Callable[[AsyncSession, Any], Awaitable[str]]) -> None:
+    """Run `act(session, tenant)` in one transaction for the company `slug`, and print what
+    it says; a domain error (an unknown slug, a conflict) is a message and exit code 1."""
+    from switchboard.tenancy.repository import tenant_by_slug
+
+    async def go(db: Database) -> str:
+        async with db.transaction() as session:
+            found = await tenant_by_slug(session, slug)
+            if found is None:
+                raise SwitchboardError(
+                    f"no tenant with slug {slug!r} (see: switchboard tenant create)"
+                )
+            return await act(session, found)
+
+    _report(go)
+
+
+def _report(go: Callable[[Database], Awaitable[str]]) -> None:
+    """Print what `go` says; a domain error is one line and exit code 1 (as `_run` does)."""
+    typer.echo(_run(go))
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option(help='The company\'s name, e.g. "Acme Roofing".')],
+    slug: Annotated[str, typer.Option(help="Short id: lowercase letters, digits, hyphens.")],
+    timezone: Annotated[
+        str, typer.Option(help="IANA time zone: business hours and due times are read in it.")
+    ] = "America/New_York",
+) -> None:
+    """Create a company; then add its numbers and its first manager."""
+    from switchboard.tenancy.schemas import TenantCreate
+    from switchboard.tenancy.service import create_tenant
+
+    data = _validated(TenantCreate, {"name": name, "slug": slug, "timezone": timezone})
+
+    async def go(db: Database) -> str:
+        async with db.transaction() as session:
+            tenant = await create_tenant(session, data)
+            return f"created tenant {tenant.name} ({tenant.slug}, {tenant.timezone}) {tenant.id}"
+
+    _report(go)
+
+
+@channel_app.command("add")
+def channel_add(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    kind: Annotated[str, typer.Option(help="sms, whatsapp or voice.")],
+    address: Annotated[str, typer.Option(help="The Twilio number, e.g. +13035550100.")],
+    label: Annotated[str | None, typer.Option(help='A name for it, e.g. "Main line".')] = None,
+    messaging_service_sid: Annotated[
+        str | None, typer.Option(help="Twilio messaging service (MG...) that also routes here.")
+    ] = None,
+) -> None:
+    """Route a Twilio number's texts or calls to a company (a number has one company)."""
+    from switchboard.tenancy.models import Tenant
+    from switchboard.tenancy.schemas import ChannelCreate
+    from switchboard.tenancy.service import KIND_NAMES, add_channel
+
+    fields = {"kind": kind, "address": address, "label": label}
+    data = _validated(ChannelCreate, {**fields, "messaging_service_sid": messaging_service_sid})
+
+    async def act(session: AsyncSession, found: Tenant) -> str:
+        account = await add_channel(session, found.id, data)
+        return f"added {KIND_NAMES[account.kind]} {account.address} to {found.name}"
+
+    _in_tenant(tenant, act)
+
+
 @user_app.command("create")
 def user_create(
     email: Annotated[str, typer.Option(help="Login email.")],
@@ -131,33 +220,36 @@ def user_create(
     role: Annotated[str, typer.Option(help="csr, rep, manager or admin.")],
     tenant: Annotated[str, typer.Option(help="Tenant slug.")],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password.")
-    ],
+        str | None,
+        typer.Option(
+            help="Initial password. Leave it out to be asked for it without echo, or use "
+            "--password-stdin: a password on the command line lands in shell history."
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Create a staff user in a tenant."""
-
-    from switchboard.tenancy.repository import tenant_by_slug
+    from switchboard.tenancy.models import Tenant
     from switchboard.tenancy.schemas import UserCreate
     from switchboard.tenancy.service import create_user
 
-    try:
-        data = UserCreate.model_validate(
-            {"email": email, "name": name, "role": role, "password": password}
-        )
-    except ValidationError as exc:
-        for error in exc.errors():
-            typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
-        raise typer.Exit(2) from None
+    if password is not None and password_stdin:
+        typer.echo("error: give --password or --password-stdin, not both", err=True)
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    fields = {"email": email, "name": name, "role": role}
+    data = _validated(UserCreate, {**fields, "password": password})
 
-    async def go(db: Database) -> str:
-        async with db.transaction() as session:
-            found = await tenant_by_slug(session, tenant)
-            if found is None:
-                raise SwitchboardError(f"no tenant with slug {tenant!r}")
-            user = await create_user(session, found, data)
-            return f"created {user.role} {user.email} ({user.id}) in {found.name}"
+    async def act(session: AsyncSession, found: Tenant) -> str:
+        user = await create_user(session, found, data)
+        return f"created {user.role} {user.email} ({user.id}) in {found.name}"
 
-    typer.echo(_run(go))
+    _in_tenant(tenant, act)
 
 
 @app.command()

@@ -20,9 +20,19 @@ class Refused(Exception):
 
 
 class ASGIWebSocket:
-    def __init__(self, app: ASGIApp, path: str, **query: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **query: str,
+    ) -> None:
         self.app = app
         self.path = path
+        self.headers = [
+            (name.lower().encode(), value.encode()) for name, value in (headers or {}).items()
+        ]
         self.query = urlencode(query).encode()
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
@@ -39,7 +49,7 @@ class ASGIWebSocket:
             "raw_path": self.path.encode(),
             "query_string": self.query,
             "root_path": "",
-            "headers": [(b"host", b"test")],
+            "headers": [(b"host", b"test"), *self.headers],
             "client": ("127.0.0.1", 50000),
             "server": ("test", 80),
             "subprotocols": [],

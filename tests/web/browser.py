@@ -41,9 +41,9 @@ class DemoServer:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def text_in(self, sender: str, body: str) -> httpx.Response:
-        """A customer's text, posted and signed as Twilio would."""
-        params = inbound_params(sender=sender, to=DEMO_NUMBER, body=body)
+    def text_in(self, sender: str, body: str, to: str = DEMO_NUMBER) -> httpx.Response:
+        """A customer's text to our number `to`, posted and signed as Twilio would."""
+        params = inbound_params(sender=sender, to=to, body=body)
         url = self.base_url + WEBHOOK_PATH
         headers = {"X-Twilio-Signature": signature_for(DEMO_TWILIO_AUTH_TOKEN, url, params)}
         response = httpx.post(url, data=params, headers=headers, timeout=10)

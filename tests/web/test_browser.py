@@ -177,6 +177,8 @@ def test_create_and_complete_a_task(chromium: Browser, server: DemoServer) -> No
     task.get_by_role("button", name="Complete").click()
     expect(task).to_contain_text("completed")
     expect(task.get_by_role("button", name="Complete")).to_have_count(0)
+    page.wait_for_timeout(1500)  # the task's own live event must not redraw it away
+    expect(task).to_contain_text("completed")
     overdue = page.locator("li.task.status-overdue").first  # the demo has overdue tasks
     expect(overdue.get_by_text("overdue", exact=True)).to_be_visible()
 

@@ -71,7 +71,7 @@ from switchboard.messaging.schemas import (
     SessionRead,
 )
 from switchboard.messaging.senders import OutboundMessage, SendError, SendResult
-from switchboard.tenancy.models import ChannelKind, Role, Tenant, User
+from switchboard.tenancy.models import WHATSAPP_PREFIX, ChannelKind, Role, Tenant, User
 from switchboard.tenancy.repository import get_tenant
 from switchboard.tenancy.scope import MANAGERS, ScopedService
 
@@ -83,7 +83,6 @@ STATUS_JOB = "messaging.status"
 SEND_ATTEMPTS = 6
 TEXT_CHANNELS = (Channel.sms, Channel.whatsapp)
 OPT_OUT_ERROR = "21610"  # Twilio: "Attempt to send to unsubscribed recipient"
-WHATSAPP_PREFIX = "whatsapp:"
 
 
 class Keyword(StrEnum):

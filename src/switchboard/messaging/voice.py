@@ -55,12 +55,11 @@ from switchboard.messaging.service import (
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
-from switchboard.tenancy.models import Tenant
+from switchboard.tenancy.models import WEEKDAYS, Tenant
 from switchboard.tenancy.repository import get_tenant
 
 log = logging.getLogger(__name__)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 

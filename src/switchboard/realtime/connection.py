@@ -13,12 +13,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchboard.kit.events import EventBus, Subscription
 from switchboard.tenancy.models import User
+from switchboard.tenancy.service import USER_UPDATED
 
 log = logging.getLogger(__name__)
 
 # 4000-4999 are the application's own close codes; browsers show them to the page, which
 # can then send the user to the login screen instead of retrying.
 CLOSE_UNAUTHORIZED = 4401
+# "Service restart": the client reconnects on its own and is authenticated afresh.
+CLOSE_RECONNECT = 1012
 
 
 async def refuse(websocket: WebSocket) -> None:
@@ -63,7 +66,23 @@ class LiveConnection:
 
     async def _forward(self, subscription: Subscription) -> None:
         async for event in subscription:
+            if event.type == USER_UPDATED:  # for this process's sockets, not for screens
+                if event.data.get("user_id") == str(self.user.id):
+                    await self._hang_up(deactivated=not event.data.get("active"))
+                    return
+                continue
             await self._send(event.type, event.data)
+
+    async def _hang_up(self, *, deactivated: bool) -> None:
+        """The user was deactivated (the page goes to sign in) or given another role (the
+        socket reconnects, read with the new role)."""
+        code, reason = (
+            (CLOSE_UNAUTHORIZED, "deactivated")
+            if deactivated
+            else (CLOSE_RECONNECT, "role changed")
+        )
+        async with self._send_lock:
+            await self.websocket.close(code=code, reason=reason)
 
     async def _receive_until_disconnect(self, forward: asyncio.Task[None]) -> None:
         """Answer pings until the client leaves or forwarding stops (the socket broke)."""

@@ -27,6 +27,11 @@ class ChannelKind(StrEnum):
     voice = "voice"
 
 
+# Twilio's prefix on a WhatsApp address: `whatsapp:+15551234567`.
+WHATSAPP_PREFIX = "whatsapp:"
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+
 DEFAULT_BUSINESS_HOURS: dict[str, list[str] | None] = {
     "mon": ["08:00", "18:00"],
     "tue": ["08:00", "18:00"],
@@ -93,3 +98,8 @@ class ChannelAccount(TenantScoped, Base):
     address: Mapped[str] = mapped_column(String(limits.ADDRESS))
     messaging_service_sid: Mapped[str | None] = mapped_column(String(limits.PROVIDER_ID))
     label: Mapped[str | None] = mapped_column(String(120))
+
+
+def channel_address(kind: ChannelKind, number: str) -> str:
+    """The address Twilio names a number by on `kind`: `+1555...`, `whatsapp:+1555...`."""
+    return f"{WHATSAPP_PREFIX}{number}" if kind == ChannelKind.whatsapp else number

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.kit.errors import InvalidField
 from switchboard.kit.repository import Repository
-from switchboard.tenancy.models import ChannelAccount, Role, Tenant, User
+from switchboard.tenancy.models import (
+    ChannelAccount,
+    ChannelKind,
+    Role,
+    Tenant,
+    User,
+    channel_address,
+)
 
 
 class UserRepository(Repository[User]):
@@ -34,6 +41,15 @@ class UserRepository(Repository[User]):
         stmt = self.select().where(User.active.is_(True)).order_by(User.name)
         return list((await self.session.execute(stmt)).scalars())
 
+    async def active_managers_besides(self, user_id: uuid.UUID) -> int:
+        """How many others can still run the company: active managers and admins."""
+        stmt = self.select().where(
+            User.id != user_id,
+            User.active.is_(True),
+            User.role.in_((Role.manager, Role.admin)),
+        )
+        return await self.count(stmt)
+
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     stmt = select(User).where(func.lower(User.email) == email.strip().lower())
@@ -53,3 +69,26 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 class ChannelAccountRepository(Repository[ChannelAccount]):
     model = ChannelAccount
     kind = "channel account"
+
+    async def everything(self) -> list[ChannelAccount]:
+        stmt = self.select().order_by(ChannelAccount.address, ChannelAccount.kind)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def with_address(self, kind: ChannelKind, address: str) -> ChannelAccount | None:
+        stmt = self.select().where(ChannelAccount.kind == kind, ChannelAccount.address == address)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def number_elsewhere(self, number: str) -> bool:
+        """Whether another tenant has `number` on any channel (an SMS to it is routed by the
+        address alone). Not scoped, on purpose."""
+        addresses = (number, channel_address(ChannelKind.whatsapp, number))
+        return await self._elsewhere(ChannelAccount.address.in_(addresses))
+
+    async def service_elsewhere(self, messaging_service_sid: str) -> bool:
+        return await self._elsewhere(ChannelAccount.messaging_service_sid == messaging_service_sid)
+
+    async def _elsewhere(self, condition: ColumnElement[bool]) -> bool:
+        stmt = select(ChannelAccount.id).where(
+            ChannelAccount.tenant_id != self.tenant_id, condition
+        )
+        return (await self.session.execute(stmt.limit(1))).scalar() is not None

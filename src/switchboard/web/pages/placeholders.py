@@ -1,4 +1,4 @@
-"""The screens a later release fills in (the rep's day, dashboards, settings),
+"""The screens a later release fills in (the rep's day, dashboards),
 showing plainly what the API already knows meanwhile."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from switchboard.dashboards.digest import build_digest
 from switchboard.dashboards.schemas import Period
 from switchboard.kit.deps import Session
 from switchboard.tenancy.models import Role
-from switchboard.web.auth import ManagerUser, WebUser
+from switchboard.web.auth import WebUser
 from switchboard.web.pages.common import page_router
 from switchboard.web.shell import render, shell_of
 
@@ -42,9 +42,3 @@ async def dashboard(
     else:
         context["csr"] = await dashboards.csr()
     return render(request, "dashboard.html", context, shell=await shell_of(session, user))
-
-
-@router.get("/settings")
-async def settings(request: Request, user: ManagerUser, session: Session) -> Response:
-    shell = await shell_of(session, user)
-    return render(request, "settings.html", {}, shell=shell)

@@ -339,9 +339,10 @@ async def _row(request: Request, session: Session, user: User, task: Task) -> Re
     if request.headers.get("HX-Target", "").startswith("panel-task-"):
         # The contact panel beside a conversation shows tasks its own way.
         context: dict[str, Any] = {"task": task}
-        return render(request, "inbox/_panel_task.html", context, shell=shell, headers=_changed())
+        return render(request, "inbox/_panel_task.html", context, shell=shell)
+    # The row shows the change where the person made it; the list is not redrawn.
     context = {"task": task, "names": await staff_names(session, user)}
-    return render(request, "tasks.html", context, shell=shell, block="task_row", headers=_changed())
+    return render(request, "tasks.html", context, shell=shell, block="task_row")
 
 
 @router.post("/tasks/{task_id}/complete")

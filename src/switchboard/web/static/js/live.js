@@ -190,6 +190,10 @@
       if (conversation && conversation.id === sessionId) later("header", refreshHeader);
     }
     if (type.indexOf("task.") === 0) {
+      // A row this page just changed already shows the change: redrawing the list now
+      // would take a task the person just completed out from under their eyes.
+      var task = data.task || {};
+      if (type === "task.updated" && actedOn[task.id] && Date.now() - actedOn[task.id] < 10000) return;
       later("tasks", function () {
         document.body.dispatchEvent(new CustomEvent("sb:tasks-changed"));
         refreshPanel();
@@ -223,6 +227,13 @@
     handle(event);
   });
   document.body.addEventListener("sb:sent", function () { syncThread(); });
+  var actedOn = {};
+  // Marked when the request starts: its live event can arrive before its answer does.
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    var config = e.detail.requestConfig || {};
+    var acted = /^\/tasks\/([0-9a-f-]{36})(\/|$)/.exec(config.path || "");
+    if (acted && config.verb === "post") actedOn[acted[1]] = Date.now();
+  });
   if (sessionId) scrollToEnd();
   var badge = document.getElementById("waiting-badge");
   if (badge && badge.hasAttribute("data-lazy")) refreshBadge();
