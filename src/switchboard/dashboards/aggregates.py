@@ -30,8 +30,8 @@ from switchboard.crm.models import (
     RecordingSession,
     RepShift,
 )
-from switchboard.dashboards.digest import AI_SOURCES, WAITING_WINDOW
-from switchboard.dashboards.repository import DashboardRepository
+from switchboard.dashboards.digest import AI_SOURCES, WAITING_WINDOW, waiting_item
+from switchboard.dashboards.repository import DashboardRepository, WaitingReply
 from switchboard.dashboards.schemas import (
     AiShare,
     AppointmentItem,
@@ -53,15 +53,24 @@ from switchboard.dashboards.schemas import (
     SpeedToLead,
     TaskCounts,
     TaskFlow,
+    UnansweredCall,
+    WaitingText,
     Window,
     WinRate,
 )
 from switchboard.dashboards.timeframe import Span, clock_span, days_span, minutes_between
+from switchboard.dashboards.trends import TrendRepository, assistant_use, daily_trends
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Forbidden, NotFound
 from switchboard.kit.models import TenantScoped
 from switchboard.kit.repository import count_where, where_in_range
-from switchboard.messaging.models import Direction, Message, MessageStatus, Sender
+from switchboard.messaging.models import (
+    Direction,
+    Message,
+    MessageStatus,
+    MessagingSession,
+    Sender,
+)
 from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.repository import UserRepository, get_tenant
@@ -82,6 +91,7 @@ SENT_STATUSES = (
 )
 DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
 UNASSIGNED = "unassigned"
+QUEUE_ITEMS = 10  # the CSR's lists of unanswered calls and customers waiting
 
 Record = tuple[Any, ...]
 
@@ -141,11 +151,8 @@ class AggregateRepository:
             by_role.setdefault(role or UNASSIGNED, Counter())[outcome] += int(n)
         return by_role
 
-    async def calls_not_called_back(
-        self, since: datetime, until: datetime
-    ) -> tuple[int, datetime | None]:
-        """How many inbound calls nobody answered have had no outbound call to the caller
-        after them, and when the oldest came in."""
+    def _not_called_back(self) -> ColumnElement[bool]:
+        """An inbound call nobody answered with no outbound call to the caller after it."""
         later = aliased(Call)
         called_back = exists().where(
             later.tenant_id == self.tenant_id,
@@ -153,13 +160,54 @@ class AggregateRepository:
             later.started_at > Call.started_at,
             or_(later.contact_id == Call.contact_id, later.to_number == Call.from_number),
         )
-        stmt = self.rows_of(Call, func.count(), func.min(Call.started_at)).where(
+        return and_(
             Call.direction == CallDirection.inbound,
             Call.outcome.in_(UNANSWERED_OUTCOMES),
             ~called_back,
         )
+
+    async def calls_not_called_back(
+        self, since: datetime, until: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many inbound calls nobody answered have had no outbound call to the caller
+        after them, and when the oldest came in."""
+        stmt = self.rows_of(Call, func.count(), func.min(Call.started_at)).where(
+            self._not_called_back()
+        )
         count, oldest = await self.row(where_in_range(stmt, Call.started_at, since, until))
         return int(count), oldest
+
+    async def unanswered_calls(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[Call, ContactCard | None, uuid.UUID | None]]:
+        """The newest of those calls, each with its caller and the caller's latest
+        conversation (a voicemail or their texts), to call or write back from."""
+        stmt = (
+            self.rows_of(Call, Call, ContactCard)
+            .outerjoin(
+                ContactCard,
+                and_(ContactCard.id == Call.contact_id, ContactCard.tenant_id == Call.tenant_id),
+            )
+            .where(self._not_called_back())
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit)
+        )
+        rows = await self.rows(where_in_range(stmt, Call.started_at, since, until))
+        contact_ids = {call.contact_id for call, _ in rows if call.contact_id is not None}
+        latest: dict[uuid.UUID, uuid.UUID] = {}
+        if contact_ids:
+            sessions = self.rows_of(
+                MessagingSession, MessagingSession.contact_id, MessagingSession.id
+            ).where(MessagingSession.contact_id.in_(contact_ids))
+            ordered = sessions.order_by(
+                MessagingSession.last_message_at.desc(), MessagingSession.id.desc()
+            )
+            for contact_id, session_id in await self.rows(ordered):
+                latest.setdefault(contact_id, session_id)
+        return [
+            (call, contact, latest.get(call.contact_id) if call.contact_id else None)
+            for call, contact in rows
+        ]
 
     # --- tasks
 
@@ -319,6 +367,25 @@ def backlog(count: int, oldest: datetime | None, now: datetime) -> Backlog:
     )
 
 
+def waiting_text(
+    waiting: WaitingReply, contacts: Mapping[uuid.UUID, ContactCard], item: dict[str, Any]
+) -> WaitingText:
+    message = waiting.message
+    contact = contacts.get(message.contact_id)
+    return WaitingText(
+        session_id=message.session_id,
+        contact=Ref(
+            id=message.contact_id,
+            name=contact.display_name if contact else waiting.thread.counterpart_address,
+        ),
+        channel=message.channel,
+        received_at=message.created_at,
+        waiting_minutes=item["waiting_minutes"],
+        last_message=item["last_message"],
+        waiting_on=item["waiting_on"],
+    )
+
+
 def task_counts(counts: tuple[int, int]) -> TaskCounts:
     return TaskCounts(open=counts[0], overdue=counts[1])
 
@@ -408,14 +475,20 @@ class RoleDashboards:
         return days_span(first.isoformat(), first, 1, zone)
 
     async def csr(self, day: date | None = None) -> CsrDashboard:
-        """The day's calls and bookings, and what is waiting on the CSRs right now."""
-        zone = await self._zone()
+        """The day's calls and bookings, and what is waiting on the CSRs right now: the
+        calls nobody answered and the customers waiting, as lists to act on."""
+        tenant = await get_tenant(self.session, self.user.tenant_id)
+        zone = tenant.zone
         now = utcnow()
         span = self._day_span(day, now, zone)
         csr_calls, my_calls = await self.repo.csr_call_outcomes(span, self.user.id)
-        waiting, waiting_total = await DashboardRepository(
-            self.session, self.user
-        ).unanswered_messages(now - WAITING_WINDOW, limit=1)
+        lookups = DashboardRepository(self.session, self.user)
+        waiting, waiting_total = await lookups.unanswered_messages(
+            now - WAITING_WINDOW, limit=QUEUE_ITEMS
+        )
+        waiting_contacts = await lookups.contacts_by_id(w.message.contact_id for w in waiting)
+        holders = await lookups.users_by_id(w.thread.taken_over_by_id for w in waiting)
+        calls = await self.repo.unanswered_calls(now - CALLBACK_WINDOW, now, QUEUE_ITEMS)
         tasks = await self.repo.open_tasks(
             now,
             {
@@ -441,6 +514,21 @@ class RoleDashboards:
                 ),
                 csr_tasks=task_counts(tasks["csr"]),
                 my_tasks=task_counts(tasks["mine"]),
+                calls=[
+                    UnansweredCall(
+                        id=call.id,
+                        started_at=call.started_at,
+                        outcome=call.outcome,
+                        from_number=call.from_number,
+                        contact=Ref(id=contact.id, name=contact.display_name) if contact else None,
+                        session_id=session_id,
+                    )
+                    for call, contact, session_id in calls
+                ],
+                texts=[
+                    waiting_text(w, waiting_contacts, waiting_item(w, now, tenant, holders))
+                    for w in waiting
+                ],
             ),
         )
 
@@ -530,6 +618,7 @@ class RoleDashboards:
         tasks_created = sum(created_by_source.values())
         ai_tasks = sum(created_by_source[source] for source in AI_SOURCES)
         outbound, auto_replies, sent, delivered = await self.repo.outbound_messages(span)
+        trend_repo = TrendRepository(self.session, self.user.tenant_id)
         return ExecutiveDashboard(
             period=period,
             timezone=zone.key,
@@ -564,4 +653,6 @@ class RoleDashboards:
                 delivered=int(delivered),
                 delivery_rate=rate(int(delivered), int(sent)),
             ),
+            trends=await daily_trends(trend_repo, span, zone),
+            assistant=await assistant_use(trend_repo, span, zone),
         )
