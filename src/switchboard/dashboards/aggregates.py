@@ -59,7 +59,12 @@ from switchboard.dashboards.schemas import (
     WinRate,
 )
 from switchboard.dashboards.timeframe import Span, clock_span, days_span, minutes_between
-from switchboard.dashboards.trends import TrendRepository, assistant_use, daily_trends
+from switchboard.dashboards.trends import (
+    TrendRepository,
+    assistant_use,
+    calls_by_role,
+    daily_trends,
+)
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Forbidden, NotFound
 from switchboard.kit.models import TenantScoped
@@ -138,18 +143,6 @@ class AggregateRepository:
             csr[outcome] += int(n_csr)
             mine[outcome] += int(n_mine)
         return csr, mine
-
-    async def call_outcomes_by_role(self, span: Span) -> dict[str, Counter[str | None]]:
-        """Outcome counts of the span's calls, by the role that handled them."""
-        stmt = self.rows_of(Call, Call.handled_by_role, Call.outcome, func.count()).group_by(
-            Call.handled_by_role, Call.outcome
-        )
-        by_role: dict[str, Counter[str | None]] = {}
-        for role, outcome, n in await self.rows(
-            where_in_range(stmt, Call.started_at, span.start, span.end)
-        ):
-            by_role.setdefault(role or UNASSIGNED, Counter())[outcome] += int(n)
-        return by_role
 
     def _not_called_back(self) -> ColumnElement[bool]:
         """An inbound call nobody answered with no outbound call to the caller after it."""
@@ -240,10 +233,32 @@ class AggregateRepository:
 
     # --- leads
 
+    async def speed_to_lead(self, span: Span) -> SpeedToLead:
+        """Of the leads created in the span: how many, how many have had a first response,
+        and the median wait. PostgreSQL takes the median itself; SQLite, which has no
+        percentiles, hands back each wait for Python to take it."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return speed_to_lead(*await self.response_seconds(span))
+        waited = func.greatest(0, func.extract("epoch", Lead.first_response_at - Lead.created_at))
+        # GREATEST skips NULLs, so the leads still waiting are filtered out, not made 0.
+        median = (
+            func.percentile_cont(0.5)
+            .within_group(waited)
+            .filter(Lead.first_response_at.is_not(None))
+        )
+        stmt = self.rows_of(Lead, func.count(), func.count(Lead.first_response_at), median)
+        leads, responded, seconds = await self.row(
+            where_in_range(stmt, Lead.created_at, span.start, span.end)
+        )
+        return SpeedToLead(
+            leads=int(leads),
+            responded=int(responded),
+            median_seconds=round(float(seconds)) if seconds is not None else None,
+        )
+
     async def response_seconds(self, span: Span) -> tuple[int, list[float]]:
         """How many leads were created in the span, and the seconds each responded one
-        waited. The numbers come back rather than a percentile, which SQLite cannot take:
-        one code path for both databases, and a span's leads are few."""
+        waited (for a database that cannot take the median itself)."""
         stmt = self.rows_of(Lead, Lead.created_at, Lead.first_response_at)
         rows = await self.rows(where_in_range(stmt, Lead.created_at, span.start, span.end))
         seconds = [
@@ -504,7 +519,7 @@ class RoleDashboards:
             csr_calls=call_outcomes(csr_calls),
             my_calls=call_outcomes(my_calls),
             appointments_booked=await self.repo.appointments_created(span),
-            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            speed_to_lead=await self.repo.speed_to_lead(span),
             queue=CsrQueue(
                 unanswered_calls=backlog(
                     *await self.repo.calls_not_called_back(now - CALLBACK_WINDOW, now), now
@@ -606,7 +621,9 @@ class RoleDashboards:
         today = utcnow().astimezone(zone).date()
         span = days_span(period, today - timedelta(days=period.days - 1), period.days, zone)
 
-        by_role = await self.repo.call_outcomes_by_role(span)
+        trend_repo = TrendRepository(self.session, self.user.tenant_id)
+        call_rows = await trend_repo.calls(span, zone)
+        by_role = {role or UNASSIGNED: counts for role, counts in calls_by_role(call_rows).items()}
         all_calls: Counter[str | None] = Counter()
         for counts in by_role.values():
             all_calls.update(counts)
@@ -618,7 +635,6 @@ class RoleDashboards:
         tasks_created = sum(created_by_source.values())
         ai_tasks = sum(created_by_source[source] for source in AI_SOURCES)
         outbound, auto_replies, sent, delivered = await self.repo.outbound_messages(span)
-        trend_repo = TrendRepository(self.session, self.user.tenant_id)
         return ExecutiveDashboard(
             period=period,
             timezone=zone.key,
@@ -630,7 +646,7 @@ class RoleDashboards:
             },
             leads=lead_summary(await self.repo.lead_cohort(span)),
             pipeline=pipeline(*await self.repo.pipeline()),
-            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            speed_to_lead=await self.repo.speed_to_lead(span),
             appointments=AppointmentSummary(
                 total=sum(appointments.values()),
                 by_status={status: appointments[status] for status in AppointmentStatus},
@@ -653,6 +669,6 @@ class RoleDashboards:
                 delivered=int(delivered),
                 delivery_rate=rate(int(delivered), int(sent)),
             ),
-            trends=await daily_trends(trend_repo, span, zone),
+            trends=await daily_trends(trend_repo, span, zone, call_rows),
             assistant=await assistant_use(trend_repo, span, zone),
         )

@@ -1,10 +1,11 @@
 """Numbers per local day over a dashboard's period, counted by the database: calls by outcome,
 leads, texts, and how staff use the assistant. One GROUP BY per series, however many rows.
 
-A row's local day is worked out in SQL from its UTC instant plus the zone's UTC offset at
-that instant. The offset changes at most a few times in 90 days (daylight saving), so it is
-a short CASE over the transitions inside the period: exact on both databases, for any zone,
-with no time-zone database needed in SQLite."""
+A row's local day is worked out in SQL without converting every row's time. PostgreSQL
+finds it among the period's local midnights (`width_bucket` over an array of them: a binary
+search per row, exact across daylight saving). SQLite, which has neither arrays nor time
+zones, adds the zone's UTC offset at that instant to it: the offset changes at most a few
+times in 90 days, so it is a short CASE over the changes inside the period."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Integer, Select, case, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,7 +24,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.crm.models import Call, CallOutcome, Lead
 from switchboard.dashboards.schemas import AskedQuestion, AssistantUse, DailyTrends
-from switchboard.dashboards.timeframe import Span
+from switchboard.dashboards.timeframe import Span, days_span
 from switchboard.kit.models import TenantScoped
 from switchboard.kit.repository import count_where, where_in_range
 from switchboard.messaging.models import Direction, Message, MessageStatus
@@ -37,7 +39,9 @@ DELIVERED = (MessageStatus.delivered, MessageStatus.read)
 
 
 class local_day_number(FunctionElement[int]):
-    """Days since 1970-01-01 of (a UTC instant + an offset in seconds): the local date."""
+    """Days since 1970-01-01 of a UTC instant's local date. Clauses: the instant, the
+    period's local midnights in UTC (an array) and the first one's day number, for
+    PostgreSQL; the zone's offset in seconds at the instant, for SQLite."""
 
     type = Integer()
     inherit_cache = True
@@ -45,17 +49,17 @@ class local_day_number(FunctionElement[int]):
 
 @compiles(local_day_number, "postgresql")
 def _local_day_pg(element: local_day_number, compiler: Any, **kw: Any) -> str:
-    instant, offset = list(element.clauses)
+    instant, midnights, first_day, _ = list(element.clauses)
     return (
-        f"CAST(floor((EXTRACT(EPOCH FROM {compiler.process(instant, **kw)}) + "
-        f"{compiler.process(offset, **kw)}) / {DAY_SECONDS}) AS INTEGER)"
+        f"(width_bucket({compiler.process(instant, **kw)}, {compiler.process(midnights, **kw)})"
+        f" + {compiler.process(first_day, **kw)} - 1)"
     )
 
 
 @compiles(local_day_number)
 def _local_day_sqlite(element: local_day_number, compiler: Any, **kw: Any) -> str:
     # SQLite keeps UTC instants as naive text; strftime('%s') reads them as seconds.
-    instant, offset = list(element.clauses)
+    instant, _, _, offset = list(element.clauses)
     return (
         f"((CAST(strftime('%s', {compiler.process(instant, **kw)}) AS INTEGER) + "
         f"{compiler.process(offset, **kw)}) / {DAY_SECONDS})"
@@ -95,7 +99,14 @@ def local_day(column: Any, span: Span, zone: ZoneInfo) -> ColumnElement[int]:
             ),
             else_=literal(changes[-1][1], Integer),
         )
-    return local_day_number(column, offset)
+    days = days_of(span, zone)
+    midnights = [days_span("day", day, 1, zone).start for day in days]
+    return local_day_number(
+        column,
+        literal(midnights, ARRAY(DateTime(timezone=True))),
+        literal((days[0] - EPOCH).days, Integer),
+        offset,
+    )
 
 
 def days_of(span: Span, zone: ZoneInfo) -> list[date]:
@@ -130,10 +141,13 @@ class TrendRepository:
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
     async def calls(self, span: Span, zone: ZoneInfo) -> list[tuple[Any, ...]]:
-        """(day, outcome, calls)."""
+        """(day, the role that handled them, outcome, calls): the period's totals by role
+        are sums of these, so the calls are read once."""
         day = local_day(Call.started_at, span, zone)
-        stmt = self._in_span(Call, Call.started_at, span, day, Call.outcome, func.count())
-        return await self._rows(stmt.group_by(day, Call.outcome))
+        stmt = self._in_span(
+            Call, Call.started_at, span, day, Call.handled_by_role, Call.outcome, func.count()
+        )
+        return await self._rows(stmt.group_by(day, Call.handled_by_role, Call.outcome))
 
     async def leads(self, span: Span, zone: ZoneInfo) -> list[tuple[Any, ...]]:
         """(day, leads created)."""
@@ -196,11 +210,22 @@ def _series(days: list[date], counts: dict[date, int]) -> list[int]:
     return [counts.get(day, 0) for day in days]
 
 
-async def daily_trends(repo: TrendRepository, span: Span, zone: ZoneInfo) -> DailyTrends:
+def calls_by_role(rows: list[tuple[Any, ...]]) -> dict[str | None, Counter[str | None]]:
+    """Outcome counts by the role that handled the calls, from `TrendRepository.calls`."""
+    by_role: dict[str | None, Counter[str | None]] = {}
+    for _, role, outcome, n in rows:
+        by_role.setdefault(role, Counter())[outcome] += int(n)
+    return by_role
+
+
+async def daily_trends(
+    repo: TrendRepository, span: Span, zone: ZoneInfo, call_rows: list[tuple[Any, ...]]
+) -> DailyTrends:
+    """The series, from `call_rows` (TrendRepository.calls) and the other per-day counts."""
     days = days_of(span, zone)
     by_outcome: dict[str, Counter[date]] = {o.value: Counter() for o in CallOutcome}
     by_outcome[NO_OUTCOME] = Counter()
-    for number, outcome, n in await repo.calls(span, zone):
+    for number, _, outcome, n in call_rows:
         by_outcome[outcome or NO_OUTCOME][_day(number)] += int(n)
     leads = {_day(number): int(n) for number, n in await repo.leads(span, zone)}
     texts = await repo.texts(span, zone)
