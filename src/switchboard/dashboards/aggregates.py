@@ -70,11 +70,7 @@ from switchboard.kit.errors import Forbidden, NotFound
 from switchboard.kit.models import TenantScoped
 from switchboard.kit.repository import count_where, where_in_range
 from switchboard.messaging.models import (
-    Direction,
-    Message,
-    MessageStatus,
     MessagingSession,
-    Sender,
 )
 from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
 from switchboard.tenancy.models import Role, User
@@ -87,14 +83,6 @@ UNANSWERED_OUTCOMES = (CallOutcome.missed, CallOutcome.voicemail, CallOutcome.ab
 CALLBACK_WINDOW = WAITING_WINDOW
 WIN_RATE_DAYS = 30
 OPEN_LEAD_STATUSES = tuple(s for s in LeadStatus if s not in (LeadStatus.won, LeadStatus.lost))
-SENT_STATUSES = (
-    MessageStatus.sent,
-    MessageStatus.delivered,
-    MessageStatus.read,
-    MessageStatus.undelivered,
-    MessageStatus.failed,
-)
-DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
 UNASSIGNED = "unassigned"
 QUEUE_ITEMS = 10  # the CSR's lists of unanswered calls and customers waiting
 
@@ -348,19 +336,6 @@ class AggregateRepository:
             where_in_range(stmt, RecordingSession.started_at, span.start, span.end)
         )
         return int(count)
-
-    # --- messages
-
-    async def outbound_messages(self, span: Span) -> Record:
-        """(outbound, written by Otto, handed to the carrier, delivered) in the span."""
-        stmt = self.rows_of(
-            Message,
-            func.count(),
-            count_where(Message.sender == Sender.otto),
-            count_where(Message.status.in_(SENT_STATUSES)),
-            count_where(Message.status.in_(DELIVERED_STATUSES)),
-        ).where(Message.direction == Direction.outbound)
-        return await self.row(where_in_range(stmt, Message.created_at, span.start, span.end))
 
 
 # --- shaping the numbers --------------------------------------------------------------------
@@ -634,7 +609,10 @@ class RoleDashboards:
         created_by_source = Counter({source: int(created) for source, created, _ in flow})
         tasks_created = sum(created_by_source.values())
         ai_tasks = sum(created_by_source[source] for source in AI_SOURCES)
-        outbound, auto_replies, sent, delivered = await self.repo.outbound_messages(span)
+        text_rows = await trend_repo.texts(span, zone)
+        outbound, auto_replies, sent, delivered = (
+            sum(int(row[i]) for row in text_rows) for i in range(1, 5)
+        )
         return ExecutiveDashboard(
             period=period,
             timezone=zone.key,
@@ -669,6 +647,6 @@ class RoleDashboards:
                 delivered=int(delivered),
                 delivery_rate=rate(int(delivered), int(sent)),
             ),
-            trends=await daily_trends(trend_repo, span, zone, call_rows),
+            trends=await daily_trends(trend_repo, span, zone, call_rows, text_rows),
             assistant=await assistant_use(trend_repo, span, zone),
         )

@@ -9,6 +9,7 @@ times in 90 days, so it is a short CASE over the changes inside the period."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -27,7 +28,7 @@ from switchboard.dashboards.schemas import AskedQuestion, AssistantUse, DailyTre
 from switchboard.dashboards.timeframe import Span, days_span
 from switchboard.kit.models import TenantScoped
 from switchboard.kit.repository import count_where, where_in_range
-from switchboard.messaging.models import Direction, Message, MessageStatus
+from switchboard.messaging.models import Direction, Message, MessageStatus, Sender
 
 DAY_SECONDS = 86_400
 EPOCH = date(1970, 1, 1)
@@ -35,7 +36,14 @@ NO_OUTCOME = "no_outcome"
 TOP_QUESTIONS = 5
 QUESTION_CHARS = 200
 OFFSET_STEP = timedelta(minutes=15)  # every zone's transitions fall on a quarter hour
-DELIVERED = (MessageStatus.delivered, MessageStatus.read)
+SENT_STATUSES = (
+    MessageStatus.sent,
+    MessageStatus.delivered,
+    MessageStatus.read,
+    MessageStatus.undelivered,
+    MessageStatus.failed,
+)
+DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
 
 
 class local_day_number(FunctionElement[int]):
@@ -86,9 +94,21 @@ def offset_changes(span: Span, zone: ZoneInfo) -> list[tuple[datetime, int]]:
     return changes
 
 
+@functools.lru_cache(maxsize=256)
+def _day_edges(
+    span: Span, zone_key: str
+) -> tuple[tuple[tuple[datetime, int], ...], tuple[datetime, ...], int]:
+    """A period's offset changes, its local midnights and its first day's number: the same
+    for every series of a page, so worked out once."""
+    zone = ZoneInfo(zone_key)
+    days = days_of(span, zone)
+    midnights = tuple(days_span("day", day, 1, zone).start for day in days)
+    return tuple(offset_changes(span, zone)), midnights, (days[0] - EPOCH).days
+
+
 def local_day(column: Any, span: Span, zone: ZoneInfo) -> ColumnElement[int]:
     """The local day number of `column`, a UTC instant inside `span`."""
-    changes = offset_changes(span, zone)
+    changes, midnights, first_day = _day_edges(span, zone.key)
     if len(changes) == 1:
         offset: ColumnElement[int] = literal(changes[0][1], Integer)
     else:
@@ -99,12 +119,10 @@ def local_day(column: Any, span: Span, zone: ZoneInfo) -> ColumnElement[int]:
             ),
             else_=literal(changes[-1][1], Integer),
         )
-    days = days_of(span, zone)
-    midnights = [days_span("day", day, 1, zone).start for day in days]
     return local_day_number(
         column,
-        literal(midnights, ARRAY(DateTime(timezone=True))),
-        literal((days[0] - EPOCH).days, Integer),
+        literal(list(midnights), ARRAY(DateTime(timezone=True))),
+        literal(first_day, Integer),
         offset,
     )
 
@@ -156,11 +174,19 @@ class TrendRepository:
         return await self._rows(stmt.group_by(day))
 
     async def texts(self, span: Span, zone: ZoneInfo) -> list[tuple[Any, ...]]:
-        """(day, outbound messages, of those delivered)."""
+        """(day, outbound messages, written by Otto, handed to the carrier, delivered): the
+        period's totals are sums of these, so the messages are read once."""
         day = local_day(Message.created_at, span, zone)
-        delivered = count_where(Message.status.in_(DELIVERED))
-        stmt = self._in_span(Message, Message.created_at, span, day, func.count(), delivered)
-        stmt = stmt.where(Message.direction == Direction.outbound)
+        stmt = self._in_span(
+            Message,
+            Message.created_at,
+            span,
+            day,
+            func.count(),
+            count_where(Message.sender == Sender.otto),
+            count_where(Message.status.in_(SENT_STATUSES)),
+            count_where(Message.status.in_(DELIVERED_STATUSES)),
+        ).where(Message.direction == Direction.outbound)
         return await self._rows(stmt.group_by(day))
 
     async def conversations(self, span: Span, zone: ZoneInfo) -> list[tuple[Any, ...]]:
@@ -219,18 +245,22 @@ def calls_by_role(rows: list[tuple[Any, ...]]) -> dict[str | None, Counter[str |
 
 
 async def daily_trends(
-    repo: TrendRepository, span: Span, zone: ZoneInfo, call_rows: list[tuple[Any, ...]]
+    repo: TrendRepository,
+    span: Span,
+    zone: ZoneInfo,
+    call_rows: list[tuple[Any, ...]],
+    text_rows: list[tuple[Any, ...]],
 ) -> DailyTrends:
-    """The series, from `call_rows` (TrendRepository.calls) and the other per-day counts."""
+    """The series, from the calls' and the texts' rows (TrendRepository.calls and .texts)
+    and the leads per day."""
     days = days_of(span, zone)
     by_outcome: dict[str, Counter[date]] = {o.value: Counter() for o in CallOutcome}
     by_outcome[NO_OUTCOME] = Counter()
     for number, _, outcome, n in call_rows:
         by_outcome[outcome or NO_OUTCOME][_day(number)] += int(n)
     leads = {_day(number): int(n) for number, n in await repo.leads(span, zone)}
-    texts = await repo.texts(span, zone)
-    sent = {_day(number): int(n) for number, n, _ in texts}
-    delivered = {_day(number): int(d) for number, _, d in texts}
+    sent = {_day(row[0]): int(row[1]) for row in text_rows}
+    delivered = {_day(row[0]): int(row[4]) for row in text_rows}
     booked = _series(days, by_outcome[CallOutcome.booked])
     unbooked = _series(days, by_outcome[CallOutcome.unbooked])
     return DailyTrends(
