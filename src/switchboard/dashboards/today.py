@@ -23,6 +23,7 @@ from switchboard.messaging.service import (
     opt_out_reason,
     opted_out_numbers,
     queue_outbound,
+    refuse_if_opted_out,
     sender_for_role,
 )
 from switchboard.tasks.models import Task
@@ -128,6 +129,9 @@ async def send_on_my_way(session: AsyncSession, user: User, appointment_id: uuid
     tenant = await get_tenant(session, user.tenant_id)
     contacts = await DashboardRepository(session, user).contacts_by_id([appointment.contact_id])
     contact = contacts.get(appointment.contact_id)
+    phone = primary_phone(contact)
+    if phone is not None:  # the number the page offered; a thread may be on another one
+        await refuse_if_opted_out(session, user.tenant_id, phone, Channel.sms)
     body = on_my_way_text(
         contact.first_name if contact else None,
         user,

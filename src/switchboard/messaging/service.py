@@ -874,3 +874,11 @@ def opt_out_reason(found: OptOut) -> str:
     """Why nothing can be sent, in the words the inbox uses."""
     how = f"replied {found.keyword}" if found.source == "keyword" else "unsubscribed"
     return f"{found.address} {how} and has opted out of {found.channel_group.upper()} messages"
+
+
+async def refuse_if_opted_out(
+    session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel
+) -> None:
+    """OptedOut (409) when `address` opted out of `channel`'s group: for a send that names
+    the person's number rather than a conversation."""
+    await _refuse_if_opted_out(session, tenant_id, address, channel)
