@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -18,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -290,6 +292,49 @@ class Timing:
     queries: int
     sql_ms: float
     slowest: list[tuple[float, str]]
+    cpu_ms: float | None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def backend_cpu(db: Database) -> float | None:
+    """CPU seconds used so far by this database's PostgreSQL backends (from /proc: the
+    server runs on this machine), or None when they cannot be read."""
+    async with db.engine.connect() as conn:
+        pids = (
+            await conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            )
+        ).scalars()
+        return _cpu_of(list(pids))
+
+
+def _cpu_of(pids: list[int]) -> float | None:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return total
+
+
+async def cpu_per_page(
+    db: Database, client: httpx.AsyncClient, url: str, runs: int
+) -> float | None:
+    """CPU milliseconds one page costs, the app's and the database's together: what it would
+    take on an idle machine, whatever else shares this one."""
+    if db.dialect != "postgresql":
+        return None
+    before_db, before_app = await backend_cpu(db), time.process_time()
+    for _ in range(runs):
+        await client.get(url)
+    after_app, after_db = time.process_time(), await backend_cpu(db)
+    if before_db is None or after_db is None:
+        return None
+    return ((after_app - before_app) + (after_db - before_db)) / runs * 1000
 
 
 async def per_query(
@@ -363,9 +408,16 @@ async def run_backend(
                 )
                 for plan in plans or []:
                     print(f"{backend} plan:\n{plan}\n", file=sys.stderr)
+                cpu = await cpu_per_page(db, client, f"/dashboard?period={period}", args.requests)
                 timings.append(
                     Timing(
-                        backend, period, Series(period, samples[period]), queries, sql_ms, slowest
+                        backend,
+                        period,
+                        Series(period, samples[period]),
+                        queries,
+                        sql_ms,
+                        slowest,
+                        cpu,
                     )
                 )
         return timings, load_seconds
@@ -399,11 +451,12 @@ def main() -> None:
     print(f"GET /dashboard (manager), {args.requests} requests per period, in-process")
     print(
         f"{'backend':<9} {'period':>6} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'queries':>8} {'SQL ms':>8}"
+        f" {'CPU ms':>8}"
     )
     for t in results:
         print(
             f"{t.backend:<9} {t.period:>6} {t.http.p50:>8.1f} {t.http.p95:>8.1f} {t.http.mean:>8.1f}"
-            f" {t.queries:>8} {t.sql_ms:>8.1f}"
+            f" {t.queries:>8} {t.sql_ms:>8.1f} {'-' if t.cpu_ms is None else f'{t.cpu_ms:.1f}':>8}"
         )
     for t in results:
         print(f"{t.backend} {t.period} slowest statements:")
@@ -416,6 +469,13 @@ def main() -> None:
             f"{backend}: 90d p50 {quarter.http.p50:.1f} ms (aim < {AIM_MS:.0f} ms: {verdict}), "
             f"{quarter.http.p50 / week.http.p50:.2f}x the 7-day view"
         )
+        if quarter.cpu_ms is not None:
+            verdict = "met" if quarter.cpu_ms < AIM_MS else "NOT met"
+            print(
+                f"{backend}: 90d CPU {quarter.cpu_ms:.1f} ms per page, app and database "
+                f"(aim < {AIM_MS:.0f} ms on an idle machine: {verdict}); load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores during the run"
+            )
 
 
 if __name__ == "__main__":
