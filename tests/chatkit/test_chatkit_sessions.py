@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.model import ModelMessage, StreamItem, TextDelta, ToolSpec
+from switchboard.ai.model import ModelError, ModelMessage, StreamItem, TextDelta, ToolSpec
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.app import create_app
 from switchboard.assistant.models import ChatMessage, ChatMessageStatus, ChatRole, Conversation
@@ -34,7 +34,7 @@ from switchboard.kit.db import Database
 from switchboard.tenancy.models import Role, Tenant
 from switchboard.tenancy.security import SESSION_COOKIE
 from switchboard.tenancy.service import issue_token
-from tests.chatkit.conftest import ORIGIN, Chat, create_thread, parse_events, post
+from tests.chatkit.conftest import EVENTS, ORIGIN, Chat, create_thread, parse_events, post
 from tests.factories import Factory
 from tests.kit.helpers import AsUser
 
@@ -215,3 +215,47 @@ async def test_chatkits_stop_stops_the_turn_and_keeps_what_it_said(
         await asyncio.sleep(0.05)
     assert reply is not None
     assert reply.status == ChatMessageStatus.stopped and reply.content == "Let me look that up"
+
+
+class FailingModel:
+    """Starts to answer, then its endpoint fails."""
+
+    name = "failing"
+
+    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Any:
+        raise AssertionError("a chat turn streams")
+
+    async def stream(
+        self, messages: list[ModelMessage], tools: list[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        yield TextDelta("Checking")
+        raise ModelError("the model endpoint answered 503")
+
+
+async def test_a_model_failure_shows_the_stored_apology(
+    db: Database, settings: Settings, factory: Factory, session: AsyncSession
+) -> None:
+    user = await factory.user(await factory.tenant(), Role.csr)
+    context = RequestContext(
+        user=user, assistant=Assistant(db, settings, FailingModel(), staff_toolbox())
+    )
+    result = await server.process(create_thread("how is my day?").model_dump_json(), context)
+    body = b"".join([chunk async for chunk in result])  # type: ignore[union-attr]
+    events = [EVENTS.validate_json(line[len(b"data: ") :]) for line in body.split(b"\n\n") if line]
+    [reply] = [
+        e.item
+        for e in events
+        if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, AssistantMessageItem)
+    ]
+    [conversation] = await owned(session, user)
+    stored = (
+        await session.execute(
+            select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation.id,
+                ChatMessage.role == ChatRole.assistant,
+            )
+        )
+    ).scalar_one()
+    assert stored.status == ChatMessageStatus.error and "503" in (stored.error or "")
+    assert reply.id == str(stored.id) and reply.content[0].text == stored.content
+    assert stored.content.startswith("Sorry, I couldn't answer that")
