@@ -37,7 +37,7 @@ from chatkit.types import (
     UserMessageItem,
 )
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from switchboard.assistant.models import ChatMessage, Conversation
 from switchboard.assistant.schemas import MAX_MESSAGE_CHARS
@@ -56,6 +56,7 @@ from tests.chatkit.conftest import (
 )
 from tests.factories import Factory
 from tests.kit.helpers import AsUser
+from tests.kit.test_query_counts import count_statements
 
 CREATE = "create a task to call the Hendersons tomorrow"
 
@@ -473,3 +474,37 @@ async def test_chatkit_is_mounted_only_when_the_package_is_installed(
         response = await post(client, {}, create_thread("hello"))
     assert response.status_code == (401 if installed else 404)
     assert ("/chatkit" in app.openapi()["paths"]) is installed
+
+
+async def test_a_page_of_items_costs_the_same_in_a_long_thread(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    as_user: AsUser,
+    session: AsyncSession,
+    engine: AsyncEngine,
+) -> None:
+    user, headers = await csr(factory, as_user)
+    chat = Chat(client, headers)
+    short = await seed_messages(session, user, 12)
+    long = await seed_messages(session, user, 400)
+
+    counts: list[int] = []
+    pages: list[list[str]] = []
+    for thread, order, after in (
+        (short, "desc", None),
+        (long, "desc", None),
+        (long, "desc", None),  # replaced below by a cursor deep in the history
+        (long, "asc", None),
+    ):
+        if len(pages) == 2:
+            after = pages[1][-1]
+        with count_statements(engine) as statements:
+            page = await chat.items(str(thread.id), order=order, limit=10, after=after)
+        counts.append(len(statements))
+        pages.append([item.id for item in page.data])
+        assert len(page.data) == 10 and page.has_more
+    # A long thread's first page, either way, costs what a short one's does; a cursor adds
+    # only the look-up of the message it names.
+    assert counts[0] == counts[1] == counts[3] and counts[2] == counts[0] + 2, counts
+    assert counts[0] <= 4, counts
+    assert set(pages[1]).isdisjoint(pages[2])  # the next page, not the same one again
