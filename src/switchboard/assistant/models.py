@@ -37,7 +37,6 @@ class Conversation(TenantScoped, Base):
             "last_message_at",
             "id",
         ),
-        Index("ix_conversations_tenant_created", "tenant_id", "created_at"),  # 0004
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -56,8 +55,6 @@ class ChatMessage(TenantScoped, Base):
     __table_args__ = (
         # `seq` orders a conversation's messages; the latest page is an index range scan.
         Index("ix_chat_messages_conversation_seq", "conversation_id", "seq", unique=True),
-        # 0004: the dashboards' use of the assistant per period.
-        Index("ix_chat_messages_tenant_created", "tenant_id", "created_at", "role"),
     )
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(
