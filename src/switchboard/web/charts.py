@@ -130,14 +130,12 @@ def _axis(labels: Sequence[str], peak: float, fmt: Format) -> list[str]:
         _text(PLOT_LEFT - 4, bottom, fmt(0), "chart-tick", "end"),
     ]
     if labels:
-        step = _slot(len(labels))
-        for index in sorted({0, len(labels) // 2, len(labels) - 1}):
-            x = PLOT_LEFT + step * (index + 0.5)
-            anchor = "start" if index == 0 else "end" if index == len(labels) - 1 else "middle"
-            if index == 0:
-                x = PLOT_LEFT
-            elif index == len(labels) - 1:
-                x = PLOT_WIDTH
+        # The first, middle and last days, kept inside the plot: flush left, centred, right.
+        last, middle = len(labels) - 1, len(labels) // 2
+        ticks: dict[int, tuple[float, str]] = {0: (PLOT_LEFT, "start"), last: (PLOT_WIDTH, "end")}
+        if 0 < middle < last:
+            ticks[middle] = (PLOT_LEFT + _slot(len(labels)) * (middle + 0.5), "middle")
+        for index, (x, anchor) in sorted(ticks.items()):
             body.append(_text(x, PLOT_HEIGHT - 6, labels[index], "chart-tick", anchor))
     return body
 
