@@ -179,6 +179,8 @@ class Hub:
         self._pending: deque[Event] = deque()
         self._pending_limit = pending_limit
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing pending, nothing being fanned out
+        self._idle.set()
         self._tenants: dict[uuid.UUID, dict[AudienceKey, Audience]] = {}
         self._task: asyncio.Task[None] | None = None
         self.encodings = 0  # events encoded, for tests and the bench: once per event
@@ -195,11 +197,13 @@ class Hub:
             self._pending.clear()
             self.offer_all(RESYNC, {"reason": "fan-out fell behind"})
         self._pending.append(event)
+        self._idle.clear()
         self._wake.set()
 
     def offer_all(self, event_type: str, data: dict[str, Any]) -> None:
         for tenant_id in list(self._tenants):
             self._pending.append(Event(event_type, tenant_id, data))
+            self._idle.clear()
         self._wake.set()
 
     # --- the sockets' side ----------------------------------------------------------------
@@ -246,6 +250,8 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._pending.clear()
+        self._idle.set()
 
     async def _run(self) -> None:
         while True:
@@ -257,6 +263,13 @@ class Hub:
                 await self.fan_out(batch)
             except Exception:  # one bad batch must not end live updates for the process
                 log.exception("live fan-out failed for %d events", len(batch))
+            if not self._pending:
+                self._idle.set()
+
+    async def settled(self) -> None:
+        """Until every event offered so far has been handed to the sockets' queues (tests
+        on one shared connection wait for it before their next request)."""
+        await self._idle.wait()
 
     async def fan_out(self, batch: list[Event]) -> None:
         readable = await self._readable(batch)
