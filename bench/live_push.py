@@ -534,7 +534,7 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     print(
         f"{label:<22} {run.sockets:>7} {p50:>8.1f} {p99:>8.1f} {answer_p50:>10.1f}"
         f" {expected:>9} {received:>9} {caught:>9} {lost:>5} {leaked:>6} {resyncs:>6}"
-        + (f" {per_frame:>10.1f} us" if frames else f" {'':>13}")
+        + (f" {per_frame:>10.1f} us" if frames and baseline else f" {'':>13}")
         + f" {load_cpu:>7.0f}%",
         flush=True,
     )
@@ -554,6 +554,11 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
 async def bench_setup(setup: str, url: str, args: argparse.Namespace) -> None:
     company = await _seed(url)
     with servers(setup, url, args.deflate == "on") as started:
+        # Warm-up, not reported: the first requests of a fresh process (imports, caches,
+        # pooled connections) would otherwise land on the no-socket baseline.
+        await run_once(
+            setup, started, company, 0, argparse.Namespace(**{**vars(args), "messages": 20})
+        )
         baseline: Run | None = None
         for count in args.sockets:
             run = await run_once(setup, started, company, count, args)
