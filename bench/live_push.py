@@ -306,6 +306,8 @@ class Load:
         token = self.tokens["rep" if client.rep else "staff"]
         async with self.catch_up_limit:
             for number in numbers:
+                if self.stop.is_set():
+                    return
                 base = self.servers[client.server].base
                 url = f"{base}/api/inbox/sessions/{self.sessions[number]}/messages"
                 try:
@@ -461,9 +463,9 @@ async def run_once(
             cpu_after += killed_cpu
         gc.enable()
         load.stop.set()
-        for task in tasks:
+        for task in [*tasks, *load.catching_up]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *load.catching_up, return_exceptions=True)
     return Run(
         setup,
         sockets,
@@ -570,7 +572,8 @@ async def bench_setup(setup: str, url: str, args: argparse.Namespace) -> None:
                 print(f"  webhook answer p50 {ratio:.2f}x of the run with no sockets")
     if args.kill and setup == "postgres":
         with servers(setup, url, args.deflate == "on") as started:
-            run = await run_once(setup, started, company, args.kill_sockets, args, kill=True)
+            settle = argparse.Namespace(**{**vars(args), "settle": args.kill_settle})
+            run = await run_once(setup, started, company, args.kill_sockets, settle, kill=True)
             report(run, None)
 
 
@@ -589,6 +592,12 @@ def main() -> None:
     parser.add_argument("--deflate", choices=("off", "on"), default="off")
     parser.add_argument("--kill", action="store_true", help="the scale-out check (postgres)")
     parser.add_argument("--kill-sockets", type=int, default=1000)
+    parser.add_argument(
+        "--kill-settle",
+        type=float,
+        default=60.0,
+        help="seconds the sockets of the killed process get to reconnect and catch up",
+    )
     args = parser.parse_args()
     args.sockets = [int(n) for n in args.sockets.split(",")]
     print(

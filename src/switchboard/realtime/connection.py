@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import time
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -40,7 +41,7 @@ class LiveConnection:
         self.hub = hub
         self.user = user
         self.expires_at = expires_at  # Unix time: the session or token ends then
-        self.outbox = Outbox(websocket, user)
+        self.outbox = Outbox(websocket, user)  # the socket's one writer
 
     async def serve(self) -> None:
         await self.websocket.accept()
@@ -56,29 +57,26 @@ class LiveConnection:
             CLOSE_UNAUTHORIZED,
             "session expired",
         )
-        sender = asyncio.create_task(self.outbox.run(), name="ws-send")
         try:
-            await self._receive_until_done(sender)
+            await self._receive_until_done(self.outbox.done)
         except WebSocketDisconnect:
             pass
         finally:
             expiry.cancel()
             self.hub.leave(self.outbox)
-            if not sender.done():
-                sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            await self.outbox.stop()
             if self.websocket.application_state == WebSocketState.CONNECTED and (
                 self.websocket.client_state == WebSocketState.CONNECTED
             ):
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                     await self.websocket.close()
 
-    async def _receive_until_done(self, sender: asyncio.Task[None]) -> None:
-        """Answer pings until the client leaves or the sender stops (closed or broken)."""
+    async def _receive_until_done(self, sender: asyncio.Future[None]) -> None:
+        """Answer pings until the client leaves or the writer is done (closed or broken)."""
         while True:
-            receive = asyncio.create_task(self.websocket.receive())
-            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+            receive: asyncio.Future[Any] = asyncio.ensure_future(self.websocket.receive())
+            waiting: set[asyncio.Future[Any]] = {receive, sender}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if receive not in done:
                 receive.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
