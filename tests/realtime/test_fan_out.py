@@ -97,6 +97,7 @@ async def test_a_socket_that_falls_behind_gets_resync_and_its_backlog_dropped() 
     stuck, free = StuckSocket(), FreeSocket()
     slow = Outbox(stuck, staff_user(tenant_id), limit=4)  # type: ignore[arg-type]
     quick = Outbox(free, staff_user(tenant_id), limit=4)  # type: ignore[arg-type]
+    senders = [asyncio.create_task(outbox.run()) for outbox in (slow, quick)]
     for outbox in (slow, quick):
         hub.join(outbox)
     try:
@@ -125,8 +126,8 @@ async def test_a_socket_that_falls_behind_gets_resync_and_its_backlog_dropped() 
         assert kinds[-1] == ("task.updated", 11)
         assert len(kinds) <= 2 + 4
     finally:
-        for outbox in (slow, quick):
-            await outbox.stop()
+        for task in senders:
+            task.cancel()
         await hub.stop()
 
 

@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -41,7 +40,7 @@ class LiveConnection:
         self.hub = hub
         self.user = user
         self.expires_at = expires_at  # Unix time: the session or token ends then
-        self.outbox = Outbox(websocket, user)  # the socket's one writer
+        self.outbox = Outbox(websocket, user)
 
     async def serve(self) -> None:
         await self.websocket.accept()
@@ -57,26 +56,29 @@ class LiveConnection:
             CLOSE_UNAUTHORIZED,
             "session expired",
         )
+        sender = asyncio.create_task(self.outbox.run(), name="ws-send")
         try:
-            await self._receive_until_done(self.outbox.done)
+            await self._receive_until_done(sender)
         except WebSocketDisconnect:
             pass
         finally:
             expiry.cancel()
             self.hub.leave(self.outbox)
-            await self.outbox.stop()
+            if not sender.done():
+                sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
             if self.websocket.application_state == WebSocketState.CONNECTED and (
                 self.websocket.client_state == WebSocketState.CONNECTED
             ):
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                     await self.websocket.close()
 
-    async def _receive_until_done(self, sender: asyncio.Future[None]) -> None:
-        """Answer pings until the client leaves or the writer is done (closed or broken)."""
+    async def _receive_until_done(self, sender: asyncio.Task[None]) -> None:
+        """Answer pings until the client leaves or the sender stops (closed or broken)."""
         while True:
-            receive: asyncio.Future[Any] = asyncio.ensure_future(self.websocket.receive())
-            waiting: set[asyncio.Future[Any]] = {receive, sender}
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            receive = asyncio.create_task(self.websocket.receive())
+            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
             if receive not in done:
                 receive.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):

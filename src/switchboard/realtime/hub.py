@@ -22,7 +22,7 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,49 +90,9 @@ def subject_of(event: Event) -> Subject | None:
     return None
 
 
-async def _finish(send: Coroutine[Any, Any, None], blocker: Any) -> None:
-    """Go on with a send that `_send_now` started and that had to wait (on `blocker`, the
-    future it yielded), as the task that would have run it all along."""
-    while True:
-        if blocker is None:  # a bare yield: it only gave others a turn
-            await asyncio.sleep(0)
-        else:
-            # What a task does with a future its coroutine yielded: take the "blocking"
-            # mark off, then wait for it.
-            blocker._asyncio_future_blocking = False
-            try:
-                await blocker
-            except asyncio.CancelledError as exc:
-                blocker = send.throw(exc)  # it ends, or handles it and goes on
-                continue
-            except BaseException:
-                pass  # the future's own failure: the send reads it on resuming
-        try:
-            blocker = send.send(None)
-        except StopIteration:
-            return
-
-
-def _send_now(websocket: WebSocket, message: Message) -> Coroutine[Any, Any, None] | None:
-    """Send `message` right here, without a task, when the socket can take it at once (the
-    usual case: uvicorn's send only waits while the transport's buffer is over its high
-    water mark). None when it went out; else the rest of the send, to run in a task."""
-    send = websocket.send(message)
-    try:
-        blocker = send.send(None)
-    except StopIteration:
-        return None
-    return _finish(send, blocker)
-
-
 class Outbox:
-    """One socket's writer: the frames, pongs and the close go out in the order they came.
-
-    A frame is written at once when nothing is waiting for the socket, with no task and
-    no wake-up (most of the per-frame cost there would be). When a write has to wait (the
-    client reads slowly), one task finishes it and drains what queued behind, up to
-    `limit` frames; a socket further behind than that has its backlog dropped for one
-    `resync`."""
+    """One socket's bounded send queue and the task that drains it, the socket's only
+    writer (so no lock: frames, pongs and the close go out in the order they were queued)."""
 
     def __init__(self, websocket: WebSocket, user: User, limit: int = SEND_QUEUE) -> None:
         self.websocket = websocket
@@ -140,15 +100,11 @@ class Outbox:
         self.limit = limit
         self.resyncs = 0  # how often this socket's backlog was dropped
         self._frames: deque[Message] = deque()
-        self._draining: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._closing: tuple[int, str] | None = None
-        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def push(self, message: Message) -> None:
-        if self._closing is not None or self.done.done():
-            return
-        if self._draining is None:
-            self._write(message)
+        if self._closing is not None:
             return
         if len(self._frames) >= self.limit:
             # Behind by a whole queue: what it holds is stale anyway. Drop it, and have the
@@ -158,63 +114,41 @@ class Outbox:
             self.resyncs += 1
             self._frames.clear()
             self._frames.append(_RESYNC_BEHIND)
+            self._wake()
             return
         self._frames.append(message)
+        self._wake()
 
     def close(self, code: int, reason: str) -> None:
         """Close after nothing else: what is still queued is dropped."""
-        if self._closing is not None or self.done.done():
-            return
-        self._closing = (code, reason)
-        self._frames.clear()
-        if self._draining is None:
-            self._draining = asyncio.ensure_future(self._drain(None))
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._frames.clear()
+            self._wake()
 
     @property
     def backlog(self) -> int:
         return len(self._frames)
 
-    def _write(self, message: Message) -> None:
-        try:
-            rest = _send_now(self.websocket, message)
-        except Exception as exc:  # the socket broke: the connection ends
-            self._end(exc)
-            return
-        if rest is not None:
-            self._draining = asyncio.ensure_future(self._drain(rest))
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
-    async def _drain(self, first: Coroutine[Any, Any, None] | None) -> None:
-        try:
-            if first is not None:
-                await first
+    async def run(self) -> None:
+        """Send until closed; returns when the close is sent, raises if the socket broke."""
+        loop = asyncio.get_running_loop()
+        while True:
             while self._frames:
                 await self.websocket.send(self._frames.popleft())
             if self._closing is not None:
                 code, reason = self._closing
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                     await self.websocket.close(code=code, reason=reason)
-                self._end(None)
-        except Exception as exc:
-            self._end(exc)
-        finally:
-            self._draining = None
-
-    def _end(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            if exc is None:
-                self.done.set_result(None)
-            else:
-                self.done.set_exception(exc)
-
-    async def stop(self) -> None:
-        """The connection is over: stop any write still waiting."""
-        task = self._draining
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if not self.done.done():
-            self.done.cancel()
+                return
+            self._waiter = loop.create_future()
+            await self._waiter
+            self._waiter = None
 
 
 _RESYNC_BEHIND = encode(RESYNC, {"reason": "fell behind"})
