@@ -550,6 +550,16 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
             f" reconnected to the other; {caught} texts caught up through the API,"
             f" {lost} missed, {leaked} reached a socket not allowed to see them"
         )
+        if lost:
+            missing: dict[int, int] = {}
+            for client in run.clients:
+                for n in _missing(client, run.sent):
+                    missing[n] = missing.get(n, 0) + 1
+            moved_missing = sum(1 for c in moved if _missing(c, run.sent))
+            print(
+                f"  missed (text: sockets): {dict(sorted(missing.items()))};"
+                f" {moved_missing} of them among the reconnected sockets"
+            )
     return {"p99": p99, "answer_p50": answer_p50, "lost": lost, "leaked": leaked, "cpu": per_frame}
 
 
