@@ -219,6 +219,7 @@ class Run:
     server_cpu: float
     client_cpu: float
     killed: bool = False
+    catch_up_errors: int = 0
 
 
 class Load:
@@ -236,6 +237,7 @@ class Load:
         self.sessions: dict[str, str] = {}  # customer number -> session id
         self.numbers: list[str] = []  # the customers texting in this run
         self.catching_up: set[asyncio.Task[None]] = set()
+        self.catch_up_errors = 0  # catch-up reads answered with an error, then retried
         self.stop = asyncio.Event()
         self.catch_up_limit = asyncio.Semaphore(8)
         self.deflate = False
@@ -301,23 +303,31 @@ class Load:
         task.add_done_callback(self.catching_up.discard)
 
     async def catch_up(self, client: Client) -> None:
-        """What a page does after a reconnect or a resync: read what it shows again."""
+        """What a page does after a reconnect or a resync: read what it shows again (and
+        again, a second later, while the server answers with an error)."""
         numbers = [REP_CUSTOMER] if client.rep else self.numbers
         token = self.tokens["rep" if client.rep else "staff"]
         async with self.catch_up_limit:
             for number in numbers:
-                if self.stop.is_set():
-                    return
-                base = self.servers[client.server].base
-                url = f"{base}/api/inbox/sessions/{self.sessions[number]}/messages"
-                try:
-                    async with self.http.get(
-                        url, params={"limit": 200}, headers={"Authorization": f"Bearer {token}"}
-                    ) as answer:
-                        items = (await answer.json())["items"] if answer.status == 200 else []
-                except (aiohttp.ClientError, OSError):
-                    continue
-                for item in items:
+                for _attempt in range(30):
+                    if self.stop.is_set():
+                        return
+                    base = self.servers[client.server].base
+                    url = f"{base}/api/inbox/sessions/{self.sessions[number]}/messages"
+                    try:
+                        async with self.http.get(
+                            url,
+                            params={"limit": 200},
+                            headers={"Authorization": f"Bearer {token}"},
+                        ) as answer:
+                            items = (await answer.json())["items"] if answer.status == 200 else None
+                    except (aiohttp.ClientError, OSError, ValueError):
+                        items = None
+                    if items is not None:
+                        break
+                    self.catch_up_errors += 1
+                    await asyncio.sleep(1)
+                for item in items or []:
                     found = self.pattern.search(item.get("body") or "")
                     if found:
                         client.caught_up.add(int(found.group(1)))
@@ -476,6 +486,7 @@ async def run_once(
         cpu_after - cpu_before,
         client_cpu,
         killed,
+        load.catch_up_errors,
     )
 
 
@@ -548,7 +559,8 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
         print(
             f"  killed one API process at text {len(run.sent) // 2}: {len(moved)} sockets"
             f" reconnected to the other; {caught} texts caught up through the API,"
-            f" {lost} missed, {leaked} reached a socket not allowed to see them"
+            f" {lost} missed, {leaked} reached a socket not allowed to see them;"
+            f" {run.catch_up_errors} catch-up reads answered with an error and retried"
         )
         if lost:
             missing: dict[int, int] = {}
