@@ -28,6 +28,8 @@ from switchboard.kit.metrics import install_metrics
 from switchboard.mcp.server import mcp_lifespan, mount_mcp
 from switchboard.messaging.endpoints import router as messaging_router
 from switchboard.realtime.endpoints import router as realtime_router
+from switchboard.realtime.hub import Hub
+from switchboard.realtime.tickets import make_tickets
 from switchboard.tasks.endpoints import router as tasks_router
 from switchboard.tenancy.endpoints import router as auth_router
 from switchboard.timeline.endpoints import router as timeline_router
@@ -60,7 +62,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=5)
+            await app.state.hub.stop()
+            app.state.bus.untap(app.state.hub)
             await app.state.bus.stop()
+            await app.state.tickets.aclose()
             close_model = getattr(getattr(app.state, "chat_model", None), "aclose", None)
             if close_model is not None:
                 await close_model()
@@ -76,6 +81,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.bus = make_bus(settings.redis_url)
+    # The live sockets' fan-out: handed every event this process's bus delivers.
+    app.state.hub = Hub(lambda: app.state.db)
+    app.state.bus.tap(app.state.hub)
+    app.state.tickets = make_tickets(settings.redis_url)
     if db is not None:
         db.bus = db.bus or app.state.bus
         app.state.db = db

@@ -272,6 +272,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
 
 

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     secret_key: str = DEMO_SECRET_KEY
     access_token_minutes: int = 12 * 60
     log_level: str = "INFO"
+    ws_per_message_deflate: bool = Field(
+        False,
+        description="Offer permessage-deflate on /ws. Off: live frames are small JSON, and "
+        "compressing costs CPU per socket per frame (docs/realtime.md has the figures).",
+    )
 
     run_worker: bool = Field(True, description="Run the job worker inside the API process.")
     worker_poll_seconds: float = 1.0

@@ -1,41 +1,25 @@
-"""The /ws live socket: authenticated by token, fed only the user's own tenant's committed
-events, answering pings, and letting go of its subscription when the client leaves."""
+"""The /ws live socket: opened with a ticket, fed only the user's own tenant's committed
+events, answering pings, and leaving the hub when the client leaves."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.events import RESYNC, Event, LocalBus, emit
 from switchboard.realtime.connection import CLOSE_UNAUTHORIZED
-from switchboard.tenancy.models import Role, User
+from switchboard.tenancy.models import Role
 from switchboard.tenancy.service import issue_token
 from tests.factories import Factory
 from tests.realtime.asgi_websocket import ASGIWebSocket, Refused
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-
-
-def live(app: FastAPI, settings: Settings, user: User) -> ASGIWebSocket:
-    return ASGIWebSocket(app, "/ws", token=issue_token(settings, user))
+from tests.realtime.conftest import live, ticket_for
 
 
 async def test_task_created_reaches_own_tenant_only(
@@ -43,15 +27,15 @@ async def test_task_created_reaches_own_tenant_only(
 ) -> None:
     tenant, other_tenant = await factory.tenant(), await factory.tenant()
     csr = await factory.user(tenant, Role.csr)
-    colleague = await factory.user(tenant, Role.rep)
+    manager = await factory.user(tenant, Role.manager)
     outsider = await factory.user(other_tenant, Role.manager)
 
     async with (
-        live(app, settings, csr) as mine,
-        live(app, settings, colleague) as teammate,
-        live(app, settings, outsider) as theirs,
+        await live(app, api, settings, csr) as mine,
+        await live(app, api, settings, manager) as teammate,
+        await live(app, api, settings, outsider) as theirs,
     ):
-        for socket, user in ((mine, csr), (teammate, colleague), (theirs, outsider)):
+        for socket, user in ((mine, csr), (teammate, manager), (theirs, outsider)):
             ready = await socket.receive_json()
             assert ready == {
                 "type": "ready",
@@ -69,43 +53,52 @@ async def test_task_created_reaches_own_tenant_only(
         await theirs.assert_silent()
 
 
-async def test_refused_without_a_valid_token(
-    app: FastAPI, settings: Settings, factory: Factory
+async def test_refused_without_a_valid_ticket_or_session(
+    app: FastAPI, api: httpx.AsyncClient, settings: Settings, factory: Factory
 ) -> None:
     tenant = await factory.tenant()
-    retired = await factory.user(tenant, Role.csr, active=False)
-    for query in ({}, {"token": "not-a-jwt"}, {"token": issue_token(settings, retired)}):
+    user = await factory.user(tenant, Role.csr)
+    retired = await factory.user(tenant, Role.csr)
+    retired_ticket = await ticket_for(api, settings, retired)
+    retired.active = False
+    await factory.session.flush()
+    for query in (
+        {},
+        {"ticket": "not-a-ticket"},
+        {"ticket": retired_ticket},
+        # A JWT never travels in a URL: the old ?token= opens nothing, even a valid one.
+        {"token": issue_token(settings, user)},
+    ):
         with pytest.raises(Refused) as refused:
             async with ASGIWebSocket(app, "/ws", **query) as socket:
                 await socket.receive_json()
         assert refused.value.code == CLOSE_UNAUTHORIZED
-    assert isinstance(app.state.bus, LocalBus)
-    assert app.state.bus.subscriber_count(tenant.id) == 0
+    assert app.state.hub.socket_count(tenant.id) == 0
 
 
 async def test_ping_pong_and_clean_disconnect(
-    app: FastAPI, settings: Settings, factory: Factory
+    app: FastAPI, api: httpx.AsyncClient, settings: Settings, factory: Factory
 ) -> None:
     tenant = await factory.tenant()
     user = await factory.user(tenant, Role.manager)
-    bus: LocalBus = app.state.bus
-    async with live(app, settings, user) as socket:
+    hub = app.state.hub
+    async with await live(app, api, settings, user) as socket:
         assert (await socket.receive_json())["type"] == "ready"
-        assert bus.subscriber_count(tenant.id) == 1
+        assert hub.socket_count(tenant.id) == 1
         await socket.send_json({"type": "ping"})
         assert await socket.receive_json() == {"type": "pong", "data": {}}
         await socket.send_text("not json")
         await socket.send_json({"type": "ping"})
         assert await socket.receive_json() == {"type": "pong", "data": {}}
-    assert bus.subscriber_count(tenant.id) == 0
+    assert hub.socket_count(tenant.id) == 0
 
 
 async def test_events_are_published_only_after_commit(
-    app: FastAPI, db: Database, settings: Settings, factory: Factory
+    app: FastAPI, api: httpx.AsyncClient, db: Database, settings: Settings, factory: Factory
 ) -> None:
     tenant = await factory.tenant()
     user = await factory.user(tenant, Role.csr)
-    async with live(app, settings, user) as socket:
+    async with await live(app, api, settings, user) as socket:
         await socket.receive_until("ready")
         with pytest.raises(RuntimeError):
             async with db.transaction() as session:

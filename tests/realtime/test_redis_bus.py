@@ -4,6 +4,7 @@ events through Redis; a socket held by one hears a change committed through the 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,10 +16,13 @@ from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event, RedisBus
+from switchboard.realtime.hub import CLOSE_UNAUTHORIZED
+from switchboard.realtime.tickets import Grant
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.service import issue_token
 from tests.factories import Factory
-from tests.realtime.asgi_websocket import ASGIWebSocket
+from tests.realtime.asgi_websocket import ASGIWebSocket, Refused
+from tests.realtime.conftest import ticket_for
 
 pytestmark = pytest.mark.redis
 
@@ -68,11 +72,13 @@ async def two_apps(
     try:
         for app in (first, second):
             await app.state.bus.start()
-            started.append(app.state.bus)
+            started.append(app)
         yield first, second
     finally:
-        for bus in started:
-            await bus.stop()
+        for app in started:
+            await app.state.hub.stop()
+            await app.state.bus.stop()
+            await app.state.tickets.aclose()
 
 
 async def test_a_task_created_on_one_instance_reaches_a_socket_on_another(
@@ -85,9 +91,16 @@ async def test_a_task_created_on_one_instance_reaches_a_socket_on_another(
     csr = await factory.user(tenant, Role.csr)
     outsider = await factory.user(other_tenant, Role.csr)
 
+    tickets = []
+    for user in (csr, outsider):
+        # Asked of one process, redeemed on the other: the tickets live in Redis.
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=api_app), base_url="http://test"
+        ) as api:
+            tickets.append(await ticket_for(api, settings, user))
     async with (
-        ASGIWebSocket(socket_app, "/ws", token=issue_token(settings, csr)) as mine,
-        ASGIWebSocket(socket_app, "/ws", token=issue_token(settings, outsider)) as theirs,
+        ASGIWebSocket(socket_app, "/ws", ticket=tickets[0]) as mine,
+        ASGIWebSocket(socket_app, "/ws", ticket=tickets[1]) as theirs,
     ):
         await mine.receive_until("ready")
         await theirs.receive_until("ready")
@@ -102,3 +115,37 @@ async def test_a_task_created_on_one_instance_reaches_a_socket_on_another(
         event = await mine.receive_until("task.created")
         assert event["data"]["task"]["id"] == created.json()["id"]
         await theirs.assert_silent(0.3)
+
+
+async def test_a_ticket_from_one_instance_opens_one_socket_on_either(
+    two_apps: tuple[FastAPI, FastAPI], settings: Settings, factory: Factory
+) -> None:
+    first, second = two_apps
+    tenant = await factory.tenant()
+    csr = await factory.user(tenant, Role.csr)
+    transport = httpx.ASGITransport(app=first)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as api:
+        ticket = await ticket_for(api, settings, csr)
+    async with ASGIWebSocket(second, "/ws", ticket=ticket) as socket:
+        ready = await socket.receive_until("ready")
+        assert ready["data"]["user_id"] == str(csr.id)
+    for app in (first, second):  # used once, on the other process: gone for both
+        with pytest.raises(Refused) as refused:
+            async with ASGIWebSocket(app, "/ws", ticket=ticket) as socket:
+                await socket.receive_json()
+        assert refused.value.code == CLOSE_UNAUTHORIZED
+
+
+async def test_two_processes_redeeming_one_ticket_at_once_get_it_once(
+    two_apps: tuple[FastAPI, FastAPI],
+) -> None:
+    first, second = two_apps
+    grant = Grant(uuid.uuid4(), uuid.uuid4(), time.time() + 60)
+    for _ in range(20):
+        ticket = await first.state.tickets.issue(grant)
+        redeemed = await asyncio.gather(
+            first.state.tickets.redeem(ticket),
+            second.state.tickets.redeem(ticket),
+            second.state.tickets.redeem(ticket),
+        )
+        assert [found for found in redeemed if found is not None] == [grant]

@@ -108,12 +108,33 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
 
 
+class Tap(Protocol):
+    """A consumer of every event this process's bus delivers (the live sockets' hub). Both
+    calls are hand-offs: they must return at once, whatever they do with the event later."""
+
+    def offer(self, event: Event) -> None: ...
+
+    def offer_all(self, event_type: str, data: dict[str, Any]) -> None:
+        """An event for every tenant the tap serves (a `resync` after a lost listener)."""
+        ...
+
+
 class LocalBus:
-    """In-process fan-out: each subscriber has its own bounded queue."""
+    """In-process fan-out: each subscriber has its own bounded queue, and each tap is handed
+    every event."""
 
     def __init__(self, queue_size: int = 1000) -> None:
         self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._queue_size = queue_size
+        self._taps: list[Tap] = []
+
+    def tap(self, tap: Tap) -> None:
+        if tap not in self._taps:
+            self._taps.append(tap)
+
+    def untap(self, tap: Tap) -> None:
+        if tap in self._taps:
+            self._taps.remove(tap)
 
     async def start(self) -> None:
         return None
@@ -131,10 +152,15 @@ class LocalBus:
     def deliver(self, event: Event) -> None:
         for subscription in list(self._subscriptions.get(event.tenant_id, ())):
             subscription.offer(event)
+        for tap in self._taps:
+            tap.offer(event)
 
     def deliver_to_all(self, event_type: str, data: dict[str, Any]) -> None:
         for tenant_id in list(self._subscriptions):
-            self.deliver(Event(event_type, tenant_id, data))
+            for subscription in list(self._subscriptions.get(tenant_id, ())):
+                subscription.offer(Event(event_type, tenant_id, data))
+        for tap in self._taps:
+            tap.offer_all(event_type, data)
 
     def subscribe(self, tenant_id: uuid.UUID) -> Subscription:
         """Start receiving `tenant_id`'s events; pair with `unsubscribe`."""

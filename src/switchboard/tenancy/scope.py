@@ -25,6 +25,12 @@ MANAGERS = frozenset({Role.manager, Role.admin})
 _ROLE_NAMES = {Role.csr: "CSRs", Role.rep: "reps", Role.manager: "managers", Role.admin: "admins"}
 
 
+def reads_whole_company(user: User) -> bool:
+    """Whether `user` may read every record of their company (CSRs, managers, admins), or
+    only their own scope (reps: what each repository's `visible_to` lets through)."""
+    return user.role in OFFICE
+
+
 def role_names(roles: frozenset[Role]) -> str:
     """`CSRs, managers and admins`: who an action is for, in the order of the Role enum."""
     names = [_ROLE_NAMES[role] for role in Role if role in roles]
@@ -58,6 +64,16 @@ class ScopedService(Generic[M]):
             return {}
         rows = await self.session.execute(self.visible().where(self.repo.model.id.in_(wanted)))
         return {row.id: row for row in rows.scalars()}
+
+    async def visible_ids(self, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `ids` the user may read, by the same scoped query as every read, in one
+        query that fetches only the ids."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        model = self.repo.model
+        stmt = self.visible().with_only_columns(model.id).where(model.id.in_(wanted))
+        return set((await self.session.execute(stmt)).scalars())
 
     async def page(self, stmt: Select[M], params: PageParams) -> tuple[list[M], str | None]:
         result: tuple[list[M], str | None] = await self.repo.page(stmt, params)

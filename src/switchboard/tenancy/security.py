@@ -40,6 +40,21 @@ def create_access_token(
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
+def access_token_expiry(token: str, secret: str) -> float:
+    """When a token (already checked by `decode_access_token`) expires, as a Unix time: a
+    live socket opened with it is closed then."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            options={"require": ["exp"], "verify_exp": False, "verify_iat": False},
+        )
+        return float(claims["exp"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("invalid or expired token") from exc
+
+
 def decode_access_token(token: str, secret: str) -> tuple[uuid.UUID, uuid.UUID]:
     """Returns (user_id, tenant_id) or raises Unauthorized."""
     try:
