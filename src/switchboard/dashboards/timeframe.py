@@ -78,11 +78,12 @@ _END_OF = re.compile(
     r"|end of (?:the )?(?P<week>week)|eow)$",
     re.I,
 )
-# Words that say when in the day: without any, a due day means that day's close of business.
+# Words that say when in the day (or count from now: "in 2 days" keeps the hour): without
+# any, a due day means that day's close of business.
 _TIME_OF_DAY = re.compile(
     r"\d\s*(?:am|pm|a\.m|p\.m|h\b)|\d:\d|\bnoon\b|\bmidnight\b|\bmorning\b|\bafternoon\b"
     r"|\bevening\b|\btonight\b|\bnight\b|\bhours?\b|\bhrs?\b|\bminutes?\b|\bmins?\b|\bnow\b"
-    r"|\bat \d",
+    r"|\bat \d|\bin (?:\d+|an?|one|two|three|a few|a couple(?: of)?) \w+",
     re.I,
 )
 

@@ -132,7 +132,7 @@ def _dateparser_spans(text: str, now: datetime | None) -> list[tuple[int, int]]:
     if now is not None:
         settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
     try:
-        found = search_dates(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        found = search_dates(text, languages=["en"], settings=settings)
     except Exception:  # dateparser raises on odd input; no date then
         return []
     spans: list[tuple[int, int]] = []

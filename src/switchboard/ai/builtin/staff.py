@@ -196,7 +196,10 @@ def clarify(request: Request, scored: Scored) -> str:
 
 def refuse(request: Request) -> str:
     """Something no tool does: say so plainly, and what it can do instead."""
-    return "I can't do that: it's outside what I can do here. " + capabilities(request)
+    return (
+        "I can't do that here: it's outside my tools, so I'm not sure how to help with it. "
+        + capabilities(request)
+    )
 
 
 def scope_note(result: Any) -> str:
@@ -412,15 +415,6 @@ _TASK_REQUEST = re.compile(
     re.IGNORECASE,
 )
 
-
-_TASK_REQUEST = re.compile(
-    r"^(?:please\s+)?(?:can you\s+|could you\s+)?"
-    r"(?:(?:create|add|make|set up|open|log|put in)\s+(?:me\s+)?(?:a|an|another|the)?\s*"
-    r"(?:(?:new|follow[- ]?up|high[- ]priority|low[- ]priority|urgent)\s+)*"
-    r"(?:task|reminder|to-?do|follow[- ]?up)\s*(?:for me\s*)?(?:to|:|-|that|for)?"
-    r"|remind me to|new task:?)\s*",
-    re.IGNORECASE,
-)
 _PRIORITY = re.compile(
     r"\b(?:(high|low|medium)[- ]priority|(urgent|asap|as soon as possible))\b[,.]?", re.I
 )
@@ -587,9 +581,9 @@ def create_task(request: Request) -> Step:
         else:
             unlinked = f" No contact matches “{name}”, so it isn't linked to one."
     elif not name:
-        who = refer(body, request.memory, "contact")
-        if who is not None and who.one is not None:
-            contact_id = who.one.id
+        customer = refer(body, request.memory, "contact")
+        if customer is not None and customer.one is not None:
+            contact_id = customer.one.id
     words, due_words = split_due(body, names)
     title = words.strip(" .,:;-")
     if not title:
@@ -609,9 +603,9 @@ def create_task(request: Request) -> Step:
         return failed("create that task", done)
     task = done.get("created") or {}
     linked = f", linked to {name_of(task)}" if name_of(task) else ""
-    due = f", due {when(task['due'])}" if task.get("due") else ""
+    due_at = f", due {when(task['due'])}" if task.get("due") else ""
     who = f", assigned to {task['assignee']}" if task.get("assignee") else ""
-    return f"Done: I created the task “{task.get('title', '')}”{linked}{due}{who}.{unlinked}"
+    return f"Done: I created the task “{task.get('title', '')}”{linked}{due_at}{who}.{unlinked}"
 
 
 # "a task for Marcus to measure the Brown roof": who does it, when it is a person's name.
@@ -626,7 +620,6 @@ _TASK_VERBS = re.compile(
     r"|off|out|to|too|just|already|is done|thanks)\b",
     re.IGNORECASE,
 )
-_GENERIC = {"follow", "followup", "up", "task", "call", "callback", "back", "the", "with", "my"}
 _GENERIC = {"follow", "followup", "up", "task", "call", "callback", "back", "the", "with", "my"}
 
 
@@ -703,12 +696,14 @@ def pick_task(request: Request, description: str, what: str) -> Step | Record | 
 
 
 def _superlative(tasks: list[dict[str, Any]], which: str) -> dict[str, Any] | None:
-    dated = [t for t in tasks if _moment(t.get("due"))]
+    if not tasks:
+        return None
+    dated = [(moment, t) for t in tasks if (moment := _moment(t.get("due"))) is not None]
     if which in ("oldest", "earliest", "most overdue", "next"):
-        return min(dated, key=lambda t: _moment(t.get("due"))) if dated else (tasks or [None])[0]  # type: ignore[arg-type,return-value]
+        return min(dated, key=lambda pair: pair[0])[1] if dated else tasks[0]
     if which in ("newest", "latest"):
-        return max(dated, key=lambda t: _moment(t.get("due"))) if dated else (tasks or [None])[-1]  # type: ignore[arg-type,return-value]
-    return tasks[0] if tasks else None  # most urgent, top: the tool's own order
+        return max(dated, key=lambda pair: pair[0])[1] if dated else tasks[-1]
+    return tasks[0]  # most urgent, top: the tool's own order
 
 
 def complete_task(request: Request) -> Step:
