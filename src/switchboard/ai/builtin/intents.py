@@ -181,9 +181,16 @@ def classifier(name: str) -> IntentClassifier:
         return _trained(name)
 
 
+_warming: threading.Thread | None = None
+
+
 def warm_up() -> threading.Thread:
-    """Train both classifiers (and load the date parser) on a background thread, so the
-    server starts at once and the first turn finds them ready."""
+    """Train both classifiers (and load the date parser) on a background thread, once per
+    process, so the server starts at once and the first turn finds them ready."""
+    global _warming
+    with _lock:
+        if _warming is not None:
+            return _warming
 
     def train() -> None:
         classifier("staff")
@@ -193,5 +200,8 @@ def warm_up() -> threading.Thread:
         warm_dates()
 
     thread = threading.Thread(target=train, name="builtin-model-warm-up", daemon=True)
-    thread.start()
-    return thread
+    with _lock:
+        if _warming is None:
+            _warming = thread
+            thread.start()
+        return _warming
