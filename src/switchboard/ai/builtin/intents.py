@@ -174,11 +174,26 @@ def _trained(name: str) -> IntentClassifier:
     return IntentClassifier(load_corpus(name))
 
 
+_ready: set[str] = set()
+
+
+async def trained(name: str) -> IntentClassifier:
+    """`classifier(name)` without holding up the event loop: while it is still training
+    (on the warm-up thread, or here for the first time), wait for it on a thread."""
+    if name in _ready:
+        return classifier(name)
+    import asyncio
+
+    return await asyncio.to_thread(classifier, name)
+
+
 def classifier(name: str) -> IntentClassifier:
     """The process's classifier for `corpus/{name}.txt` ("staff" or "customer"), trained on
     first use; concurrent first uses train it once."""
     with _lock:
-        return _trained(name)
+        trained = _trained(name)
+        _ready.add(name)
+        return trained
 
 
 _warming: threading.Thread | None = None

@@ -454,6 +454,7 @@ def named_contact(title: str) -> str | None:
             words
             and _NOT_A_NAME.fullmatch(words[0].rstrip("."))
             and not _HONORIFIC_WORD.match(words[0])
+            and not (_DATE_WORD.fullmatch(words[0]) and len(words) > 1)
         ):
             words.pop(0)
         while words and (_DATE_WORD.fullmatch(words[-1]) or _NOT_A_NAME.fullmatch(words[-1])):
@@ -514,6 +515,11 @@ _LOOKUP_NOISE = re.compile(
 
 def search_contacts(request: Request) -> Step:
     found = request.result("search_contacts")
+    if found is not None and not found.error and not _items(found.result, "contacts"):
+        retry = _lookup(request)
+        found = retry if isinstance(retry, Done) else None
+        if found is None:
+            return retry
     if found is not None:
         if found.error:
             return failed("search the contacts", found)
@@ -531,17 +537,23 @@ def search_contacts(request: Request) -> Step:
         return f"{plural(len(contacts), 'contact')} matching “{query}”{more}:\n" + bullets(lines)
     if not request.has("search_contacts"):
         return unavailable("search_contacts")
+    return _lookup(request)
+
+
+def _lookup(request: Request) -> Step:
+    """The search a lookup request makes: for the contact a pronoun points at, a phone
+    number's digits, or a name (retried as `search_for` does)."""
     reference = refer(request.text, request.memory, "contact")
     if reference is not None and reference.one is not None:
-        return Call("search_contacts", {"query": reference.one.label})
+        return search_for(request, reference.one.label)
     digits = re.sub(r"\D", "", request.text)
     if len(digits) >= 7:
-        return Call("search_contacts", {"query": digits})
+        return request.result("search_contacts") or Call("search_contacts", {"query": digits})
     words = " ".join(_LOOKUP_NOISE.sub(" ", request.text.replace("\u2019", "'")).split())
     name = clean_name(words)
     if not name:
         return "Who should I look up? Give me a name, a company or a phone number."
-    return Call("search_contacts", {"query": name})
+    return search_for(request, name)
 
 
 def create_task(request: Request) -> Step:
@@ -892,6 +904,8 @@ def summarize_contact(request: Request) -> Step:
             return "Which customer do you mean?\n" + bullets(lines)
     match = _SUMMARY.search(request.text)
     raw = match.group("who") if match else named_contact(request.text) or ""
+    if not raw:
+        raw = _LOOKUP_NOISE.sub(" ", request.text.replace("\u2019", "'"))
     name = clean_name(
         re.sub(r"\b(?:job|project|deal|lead|acount|going|the|are)\b", " ", raw, flags=re.I)
     )
