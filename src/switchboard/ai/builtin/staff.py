@@ -514,33 +514,28 @@ _LOOKUP_NOISE = re.compile(
 
 
 def search_contacts(request: Request) -> Step:
-    found = request.result("search_contacts")
-    if found is not None and not found.error and not _items(found.result, "contacts"):
-        retry = _lookup(request)
-        found = retry if isinstance(retry, Done) else None
-        if found is None:
-            return retry
-    if found is not None:
-        if found.error:
-            return failed("search the contacts", found)
-        contacts = _items(found.result, "contacts")
-        query = str(found.arguments.get("query", ""))
-        if not contacts:
-            return f"No contact matches “{query}”."
-        lines = []
-        for contact in contacts[:LIST_ITEMS]:
-            facts = [
-                str(contact[k]) for k in ("phone", "email", "company", "address") if contact.get(k)
-            ]
-            lines.append(f"{contact.get('name')}" + (f": {', '.join(facts)}" if facts else ""))
-        more = " (more match; narrow it down)" if found.get("more") else ""
-        return f"{plural(len(contacts), 'contact')} matching “{query}”{more}:\n" + bullets(lines)
     if not request.has("search_contacts"):
         return unavailable("search_contacts")
-    return _lookup(request)
+    found = _lookup(request)
+    if not isinstance(found, Done):
+        return found
+    if found.error:
+        return failed("search the contacts", found)
+    contacts = _items(found.result, "contacts")
+    query = str(found.arguments.get("query", ""))
+    if not contacts:
+        return f"No contact matches “{query}”."
+    lines = []
+    for contact in contacts[:LIST_ITEMS]:
+        facts = [
+            str(contact[k]) for k in ("phone", "email", "company", "address") if contact.get(k)
+        ]
+        lines.append(f"{contact.get('name')}" + (f": {', '.join(facts)}" if facts else ""))
+    more = " (more match; narrow it down)" if found.get("more") else ""
+    return f"{plural(len(contacts), 'contact')} matching “{query}”{more}:\n" + bullets(lines)
 
 
-def _lookup(request: Request) -> Step:
+def _lookup(request: Request) -> Step | Done:
     """The search a lookup request makes: for the contact a pronoun points at, a phone
     number's digits, or a name (retried as `search_for` does)."""
     reference = refer(request.text, request.memory, "contact")
