@@ -140,6 +140,8 @@ class IntentClassifier:
         """Each intent's decision score for `text` (higher is likelier)."""
         columns, weights = self._vector(text)
         raw = self.intents.intercept_ + self.intents.coef_[:, columns] @ weights
+        if len(self.labels) == 2:  # one score for two classes: the second's, the first's negated
+            return {self.labels[0]: -float(raw[0]), self.labels[1]: float(raw[0])}
         return {label: float(score) for label, score in zip(self.labels, raw, strict=True)}
 
     def language(self, text: str) -> str:
