@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -125,7 +126,28 @@ def _describes_something(text: str, start: int, end: int) -> bool:
     return bool(_ABOUT.search(before) or _THING.match(text[end:]))
 
 
+# Where a date could start. dateparser's search costs about a millisecond a word, so it
+# reads only from the first such word on, and not at all when there is none.
+_DATE_START = re.compile(
+    r"\b(?:today|tonight|tomorrow|tmrw|yesterday|next|noon|midnight)\b"
+    r"|\b(?:this|coming)\s+\w|\bin\s+(?:\d|an?\b|a few|a couple|one|two|three)"
+    r"|\b(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\d",
+    re.IGNORECASE,
+)
+
+
 def _dateparser_spans(text: str, now: datetime | None) -> list[tuple[int, int]]:
+    start = _DATE_START.search(text)
+    if start is None:
+        return []
+    offset = start.start()
+    return [(a + offset, b + offset) for a, b in _search(text[offset:], now)]
+
+
+# Each round of a turn reads the same request again: search it once.
+@lru_cache(maxsize=512)
+def _search(text: str, now: datetime | None) -> tuple[tuple[int, int], ...]:
     from dateparser.search import search_dates
 
     settings: dict[str, object] = {"PREFER_DATES_FROM": "future"}
@@ -134,7 +156,7 @@ def _dateparser_spans(text: str, now: datetime | None) -> list[tuple[int, int]]:
     try:
         found = search_dates(text, languages=["en"], settings=settings)
     except Exception:  # dateparser raises on odd input; no date then
-        return []
+        return ()
     spans: list[tuple[int, int]] = []
     cursor = 0
     for phrase, _moment in found or []:
@@ -147,7 +169,7 @@ def _dateparser_spans(text: str, now: datetime | None) -> list[tuple[int, int]]:
         cursor = start + len(phrase)
         trimmed = _TRAILING.sub("", phrase)
         spans.append((start, start + len(trimmed)))
-    return spans
+    return tuple(spans)
 
 
 def warm_dates() -> None:
