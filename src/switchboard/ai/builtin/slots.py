@@ -141,7 +141,9 @@ def _dateparser_spans(text: str, now: datetime | None) -> list[tuple[int, int]]:
     start = _DATE_START.search(text)
     if start is None:
         return []
-    offset = start.start()
+    # From the word before: dateparser reads "by 4pm" but not "4pm" on its own.
+    before = re.search(r"\S+\s+$", text[: start.start()])
+    offset = before.start() if before else start.start()
     return [(a + offset, b + offset) for a, b in _search(text[offset:], now)]
 
 
