@@ -269,3 +269,39 @@ async def test_phone_lookup_reaches_search_contacts(office: Office) -> None:
     result = await office.chat().ask("what's the phone number for the Patels")
     assert names(result)[0] == "search_contacts"
     assert "Raj Patel" in result.text and "+1312555" in result.text
+
+
+async def test_misspelt_staff_and_contact_names(office: Office) -> None:
+    garcia = await office.task("Send the estimate", contact_id=office.garcia.id)
+    chat = office.chat()
+    moved = await chat.ask("asign the garcia task to Marcs")
+    assert moved.outcomes[-1].arguments == {"task_id": str(garcia.id), "assignee": "Marcs"}
+    await office.session.refresh(garcia)
+    assert garcia.assignee_id == office.marcus.id  # the one staff name that close
+    summary = await chat.ask("summarize the Garica account")
+    assert names(summary) == ["search_contacts", "search_contacts", "get_contact_summary"]
+    assert summary.outcomes[-1].arguments == {"contact_id": str(office.garcia.id)}
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("what's most urgent today?", "get_daily_digest"),
+        ("who should I call back", "who_to_follow_up"),
+        ("overdue tasks", "list_tasks"),
+        ("add a task: order more ridge vents by 4pm", "create_task"),
+        ("give the Patel task to Riley", "update_task"),
+        ("what appointments do I have friday", "list_appointments"),
+        ("any unanswered texts", "list_unanswered_messages"),
+        ("find customers named Patel", "search_contacts"),
+        ("text Raj Patel that we're on the way", "send_sms"),
+    ],
+)
+async def test_every_staff_tool_has_phrasings_that_reach_it(
+    office: Office, text: str, tool: str
+) -> None:
+    await office.task("Send the contract", contact_id=office.patel.id)
+    await office.factory.channel(office.tenant, "+15555550100")
+    result = await office.chat().ask(text)
+    assert tool in names(result)
+    assert all(outcome.status == "ok" for outcome in result.outcomes), result.outcomes

@@ -30,7 +30,10 @@ def word_similarity(query: str, haystack: str) -> float:
 def best_match(query: str, candidates: dict[str, str], cutoff: float = WORD_MATCH) -> list[str]:
     """The keys of `candidates` (key -> its name) whose name `query` names best: one key
     when there is a clear winner, several when they tie, none under `cutoff`."""
-    scored = {key: fuzz.WRatio(query.lower(), name.lower()) for key, name in candidates.items()}
+    scored = {
+        key: max(fuzz.WRatio(query.lower(), name.lower()), 100 * word_similarity(query, name))
+        for key, name in candidates.items()
+    }
     if not scored:
         return []
     top = max(scored.values())
