@@ -78,8 +78,8 @@ class Result:
     backend: str
     pages: dict[int, tuple[Series, Series, Series]]  # messages -> (HTTP, service, SQL)
     appends: dict[int, Series]  # message number -> append
-    turn: Series
-    turn_before: Series | None
+    turn: Turn
+    turn_before: Turn | None
     plans: str
 
 
@@ -254,21 +254,50 @@ class RegexCascadeModel:
         yield completion
 
 
+class TimedModel:
+    """A model whose every answer is timed: the time a turn spends in the model itself
+    (reading the history, classifying, filling slots, phrasing), apart from the database."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.spent = 0.0
+
+    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+        started = time.perf_counter()
+        completion = await self.inner.complete(messages, tools)
+        self.spent += time.perf_counter() - started
+        return completion
+
+    async def stream(
+        self, messages: list[ModelMessage], tools: list[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        completion = await self.complete(messages, tools)
+        if completion.text and not completion.tool_calls:
+            for index, word in enumerate(completion.text.split(" ")):
+                yield TextDelta(word if index == 0 else " " + word)
+        yield completion
+
+
+Turn = tuple[Series, Series]  # the whole turn, and the part of it spent in the model
+
+
 async def time_turns(
     client: httpx.AsyncClient, args: argparse.Namespace
-) -> tuple[Series, Series | None]:
+) -> tuple[Turn, Turn | None]:
     """Whole built-in turns over the API (JSON): store the question, read history and the
     digest, run the tools, store the reply. With `--before REV`, the same turns with the
     model of that revision in another conversation, taken in turn with these."""
     app = client._transport.app  # type: ignore[attr-defined]
-    models: dict[str, ChatModel] = {"after": BuiltinModel()}
+    models = {"after": TimedModel(BuiltinModel())}
     if args.before:
-        models["before"] = RegexCascadeModel(args.before)
+        models["before"] = TimedModel(RegexCascadeModel(args.before))
     urls = {}
     for which in models:
         created = await client.post("/api/chat/conversations", json={})
         urls[which] = f"/api/chat/conversations/{created.json()['id']}/messages"
     samples: dict[str, list[float]] = {which: [] for which in models}
+    in_model: dict[str, list[float]] = {which: [] for which in models}
     for i in range(args.warmup + args.turns):
         content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
         for which, model in models.items():
@@ -276,6 +305,7 @@ async def time_turns(
             # The request text repeats every four turns: search its dates afresh each time,
             # as a new request would be (the cache only spares a turn's later rounds).
             search_dates_cache.cache_clear()
+            model.spent = 0.0
             started = time.perf_counter()
             response = await client.post(urls[which], json={"content": content})
             elapsed = time.perf_counter() - started
@@ -284,8 +314,11 @@ async def time_turns(
                 raise SystemExit(f"turn failed: {response.status_code} {response.text[:300]}")
             if i >= args.warmup:
                 samples[which].append(elapsed)
-    before = Series("turn before", samples["before"]) if args.before else None
-    return Series("turn", samples["after"]), before
+                in_model[which].append(model.spent)
+    turns = {
+        which: (Series(which, samples[which]), Series(which, in_model[which])) for which in models
+    }
+    return turns["after"], turns.get("before")
 
 
 async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple[Result, float]:
@@ -337,20 +370,26 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 f" {series.mean:>8.2f}"
             )
     print(f"\nBuilt-in assistant turn (POST, JSON), {args.turns} turns")
-    print(f"{'backend':<9} {'model':<22} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    print(
+        f"{'backend':<9} {'model':<24} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
+        f" {'in model p50':>13} {'in model mean':>14}"
+    )
     for r in results:
         rows = [("classifier (after)", r.turn)]
         if r.turn_before is not None:
             rows.append((f"regex {args.before} (before)", r.turn_before))
-        for label, series in rows:
+        for label, (whole, model) in rows:
             print(
-                f"{r.backend:<9} {label:<22} {series.p50:>8.2f} {series.p95:>8.2f}"
-                f" {series.mean:>8.2f}"
+                f"{r.backend:<9} {label:<24} {whole.p50:>8.2f} {whole.p95:>8.2f}"
+                f" {whole.mean:>8.2f} {model.p50:>13.2f} {model.mean:>14.2f}"
             )
         if r.turn_before is not None:
+            (after, after_model), (before, before_model) = r.turn, r.turn_before
             print(
-                f"{r.backend:<9} {'added by the classifier':<22}"
-                f" {r.turn.p50 - r.turn_before.p50:>+8.2f} {'':>8} {r.turn.mean - r.turn_before.mean:>+8.2f}"
+                f"{r.backend:<9} {'added by the classifier':<24} {after.p50 - before.p50:>+8.2f}"
+                f" {'':>8} {after.mean - before.mean:>+8.2f}"
+                f" {after_model.p50 - before_model.p50:>+13.2f}"
+                f" {after_model.mean - before_model.mean:>+14.2f}"
             )
     print()
     for r in results:
