@@ -38,6 +38,7 @@ from sqlalchemy import delete, insert, update
 
 from switchboard.ai.builtin import BuiltinModel
 from switchboard.ai.builtin.customer import MODEL_NAME
+from switchboard.ai.builtin.intents import classify as classify_cache
 from switchboard.ai.builtin.slots import _search as search_dates_cache
 from switchboard.ai.model import (
     ChatModel,
@@ -305,6 +306,7 @@ async def time_turns(
             # The request text repeats every four turns: search its dates afresh each time,
             # as a new request would be (the cache only spares a turn's later rounds).
             search_dates_cache.cache_clear()
+            classify_cache.cache_clear()
             model.spent = 0.0
             started = time.perf_counter()
             response = await client.post(urls[which], json={"content": content})

@@ -118,6 +118,7 @@ def main() -> None:
         print(f"{key:<22} {statistics.median(values):>10.0f} {max(values):>8.0f}")
 
     from switchboard.ai.builtin.intents import classifier, parse_corpus
+    from switchboard.ai.builtin.intents import classify as classify_cache
     from switchboard.ai.builtin.slots import _search as search_cache
     from switchboard.ai.builtin.slots import find_due, warm_dates
     from switchboard.ai.builtin.staff import respond
@@ -149,6 +150,7 @@ def main() -> None:
         for messages in conversations:
             for rules, samples in ((respond, after), (old.respond, before)):
                 search_cache.cache_clear()
+                classify_cache.cache_clear()
                 started = time.perf_counter()
                 rules(messages, tools)
                 samples.append(time.perf_counter() - started)

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from switchboard.ai.builtin.intents import classifier
+from switchboard.ai.builtin import intents
 from switchboard.ai.model import (
     Completion,
     ModelMessage,
@@ -61,7 +61,7 @@ def understand(text: str, previous_reply: str = "") -> tuple[Intent, str]:
     said = " ".join(text.split())
     if not said:
         return Intent.other, "en"
-    scored = classifier("customer").classify(said)
+    scored = intents.classify("customer", said)
     language = scored.language if scored.language in PHRASES else "en"
     short = len(said.split()) <= SHORT_WORDS
     if scored.intent is None:

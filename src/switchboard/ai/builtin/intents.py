@@ -20,7 +20,7 @@ import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -187,6 +187,13 @@ async def trained(name: str) -> IntentClassifier:
     import asyncio
 
     return await asyncio.to_thread(classifier, name)
+
+
+@lru_cache(maxsize=1024)
+def classify(name: str, text: str) -> Scored:
+    """`classifier(name).classify(text)`, remembered: each round of a turn reads the same
+    request again."""
+    return classifier(name).classify(text)
 
 
 def classifier(name: str) -> IntentClassifier:

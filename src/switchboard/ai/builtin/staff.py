@@ -16,10 +16,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from switchboard.ai.builtin.customer import MODEL_NAME
-from switchboard.ai.builtin.intents import Scored, classifier
+from switchboard.ai.builtin.intents import Scored, classify
 from switchboard.ai.builtin.references import Memory, Record, Reference, refer, remember
 from switchboard.ai.builtin.slots import find_due, word_similarity
 from switchboard.ai.model import (
@@ -80,11 +81,12 @@ class Request:
     text: str
     done: list[Done] = field(default_factory=list)
     available: set[str] = field(default_factory=set)
-    memory: Memory = field(default_factory=Memory)  # what earlier turns listed
+    history: list[ModelMessage] = field(default_factory=list)
 
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    @cached_property
+    def memory(self) -> Memory:
+        """What earlier turns listed, read from the history when a reference needs it."""
+        return remember(self.history)
 
     def has(self, tool: str) -> bool:
         return tool in self.available
@@ -116,7 +118,7 @@ def read_request(messages: list[ModelMessage], tools: list[ToolSpec]) -> Request
                 result = {"error": message.content}
             name = call.name if call else (message.name or "")
             done.append(Done(name, call.arguments if call else {}, result))
-    return Request(text.strip(), done, {tool.name for tool in tools}, remember(messages))
+    return Request(text.strip(), done, {tool.name for tool in tools}, messages)
 
 
 def respond(messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
@@ -137,7 +139,7 @@ def respond(messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
 
 
 def decide(request: Request) -> Step:
-    scored = classifier("staff").classify(request.text)
+    scored = classify("staff", request.text)
     if scored.intent is None:
         return clarify(request, scored)
     return HANDLERS[scored.intent](request)
