@@ -88,3 +88,20 @@ def test_unsure_texts_get_no_intent() -> None:
     assert model.classify("book a visit please").intent == "a"
     assert model.classify("").intent is None
     assert model.classify("qwxz").intent is None
+
+
+def test_a_customer_text_it_is_unsure_of_goes_to_a_person() -> None:
+    from switchboard.ai.builtin.customer import Intent, understand
+
+    assert understand("qwzx vbnm plok")[0] == Intent.other
+    # A long text that starts like a greeting says more than hello: a person reads it.
+    long_hello = "hi there, my neighbour said you might know about the drainage by the fence"
+    assert understand(long_hello)[0] == Intent.other
+
+
+async def test_warm_up_trains_once_off_the_event_loop() -> None:
+    from switchboard.ai.builtin.intents import trained, warm_up
+
+    first, again = warm_up(), warm_up()
+    assert first is again
+    assert (await trained("staff")) is classifier("staff")
