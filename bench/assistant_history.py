@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import time
+import types
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from _support import (
@@ -32,6 +36,18 @@ from _support import (
 )
 from sqlalchemy import delete, insert, update
 
+from switchboard.ai.builtin import BuiltinModel
+from switchboard.ai.builtin.customer import MODEL_NAME
+from switchboard.ai.builtin.intents import classify as classify_cache
+from switchboard.ai.builtin.slots import _search as search_dates_cache
+from switchboard.ai.model import (
+    ChatModel,
+    Completion,
+    ModelMessage,
+    StreamItem,
+    TextDelta,
+    ToolSpec,
+)
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.assistant.service import ConversationService
 from switchboard.config import Settings
@@ -39,6 +55,8 @@ from switchboard.kit.db import Database
 from switchboard.tasks.models import Task, TaskPriority
 from switchboard.tenancy.models import Role, User
 
+# The last revision whose built-in staff model was a cascade of regular expressions.
+REGEX_CASCADE_REVISION = "eae04a1"
 BATCH = 2_000
 SMALL, LARGE = 100, 10_000
 APPEND_SMALL, APPEND_LARGE = 10, 10_000
@@ -61,7 +79,8 @@ class Result:
     backend: str
     pages: dict[int, tuple[Series, Series, Series]]  # messages -> (HTTP, service, SQL)
     appends: dict[int, Series]  # message number -> append
-    turn: Series
+    turn: Turn
+    turn_before: Turn | None
     plans: str
 
 
@@ -200,22 +219,108 @@ async def time_appends(
     return {n: Series(f"append {n}", samples[n]) for n in numbers}
 
 
-async def time_turns(client: httpx.AsyncClient, args: argparse.Namespace) -> Series:
+class RegexCascadeModel:
+    """The built-in model as it was before the learned classifier (its staff rules, a
+    first-match cascade of regular expressions, read from git at `revision`): the "before"
+    of a turn, timed in turn with the "after" in the same run."""
+
+    name = MODEL_NAME
+
+    def __init__(self, revision: str) -> None:
+        source = subprocess.run(
+            ["git", "show", f"{revision}:src/switchboard/ai/builtin/staff.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout
+        if "INTENTS:" not in source:
+            raise SystemExit(f"{revision} has no regex cascade to compare with")
+        module = types.ModuleType("regex_cascade_staff")
+        sys.modules[module.__name__] = module  # dataclasses look their module up there
+        exec(compile(source, f"{revision}:staff.py", "exec"), module.__dict__)
+        self.rules = module
+
+    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+        completion: Completion = self.rules.respond(messages, tools)
+        return completion
+
+    async def stream(
+        self, messages: list[ModelMessage], tools: list[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        completion = await self.complete(messages, tools)
+        if completion.text and not completion.tool_calls:
+            for index, word in enumerate(completion.text.split(" ")):
+                yield TextDelta(word if index == 0 else " " + word)
+        yield completion
+
+
+class TimedModel:
+    """A model whose every answer is timed: the time a turn spends in the model itself
+    (reading the history, classifying, filling slots, phrasing), apart from the database."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.spent = 0.0
+
+    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+        started = time.perf_counter()
+        completion = await self.inner.complete(messages, tools)
+        self.spent += time.perf_counter() - started
+        return completion
+
+    async def stream(
+        self, messages: list[ModelMessage], tools: list[ToolSpec]
+    ) -> AsyncIterator[StreamItem]:
+        completion = await self.complete(messages, tools)
+        if completion.text and not completion.tool_calls:
+            for index, word in enumerate(completion.text.split(" ")):
+                yield TextDelta(word if index == 0 else " " + word)
+        yield completion
+
+
+Turn = tuple[Series, Series]  # the whole turn, and the part of it spent in the model
+
+
+async def time_turns(
+    client: httpx.AsyncClient, args: argparse.Namespace
+) -> tuple[Turn, Turn | None]:
     """Whole built-in turns over the API (JSON): store the question, read history and the
-    digest, run the tools, store the reply."""
-    created = await client.post("/api/chat/conversations", json={})
-    url = f"/api/chat/conversations/{created.json()['id']}/messages"
-    samples = []
+    digest, run the tools, store the reply. With `--before REV`, the same turns with the
+    model of that revision in another conversation, taken in turn with these."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    models = {"after": TimedModel(BuiltinModel())}
+    if args.before:
+        models["before"] = TimedModel(RegexCascadeModel(args.before))
+    urls = {}
+    for which in models:
+        created = await client.post("/api/chat/conversations", json={})
+        urls[which] = f"/api/chat/conversations/{created.json()['id']}/messages"
+    samples: dict[str, list[float]] = {which: [] for which in models}
+    in_model: dict[str, list[float]] = {which: [] for which in models}
     for i in range(args.warmup + args.turns):
         content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
-        started = time.perf_counter()
-        response = await client.post(url, json={"content": content})
-        elapsed = time.perf_counter() - started
-        if response.status_code != 201 or response.json()["assistant_message"]["status"] != "ok":
-            raise SystemExit(f"turn failed: {response.status_code} {response.text[:300]}")
-        if i >= args.warmup:
-            samples.append(elapsed)
-    return Series("turn", samples)
+        for which, model in models.items():
+            app.state.chat_model = model
+            # The request text repeats every four turns: search its dates afresh each time,
+            # as a new request would be (the cache only spares a turn's later rounds).
+            search_dates_cache.cache_clear()
+            classify_cache.cache_clear()
+            model.spent = 0.0
+            started = time.perf_counter()
+            response = await client.post(urls[which], json={"content": content})
+            elapsed = time.perf_counter() - started
+            reply = response.json()["assistant_message"] if response.status_code == 201 else {}
+            if reply.get("status") != "ok":
+                raise SystemExit(f"turn failed: {response.status_code} {response.text[:300]}")
+            if i >= args.warmup:
+                samples[which].append(elapsed)
+                in_model[which].append(model.spent)
+    turns = {
+        which: (Series(which, samples[which]), Series(which, in_model[which])) for which in models
+    }
+    return turns["after"], turns.get("before")
 
 
 async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple[Result, float]:
@@ -236,8 +341,8 @@ async def run_backend(url: str, backend: str, args: argparse.Namespace) -> tuple
                     )
                     plans += f"{backend}, {size} messages:\n{await explain(db, query)}\n"
             appends = await time_appends(db, user, conversations, args)
-            turn = await time_turns(client, args)
-        return Result(backend, pages, appends, turn, plans), load_seconds
+            turn, before = await time_turns(client, args)
+        return Result(backend, pages, appends, turn, before, plans), load_seconds
     finally:
         await db.dispose()
 
@@ -267,9 +372,27 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 f" {series.mean:>8.2f}"
             )
     print(f"\nBuilt-in assistant turn (POST, JSON), {args.turns} turns")
-    print(f"{'backend':<9} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
+    print(
+        f"{'backend':<9} {'model':<24} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
+        f" {'in model p50':>13} {'in model mean':>14}"
+    )
     for r in results:
-        print(f"{r.backend:<9} {r.turn.p50:>8.2f} {r.turn.p95:>8.2f} {r.turn.mean:>8.2f}")
+        rows = [("classifier (after)", r.turn)]
+        if r.turn_before is not None:
+            rows.append((f"regex {args.before} (before)", r.turn_before))
+        for label, (whole, model) in rows:
+            print(
+                f"{r.backend:<9} {label:<24} {whole.p50:>8.2f} {whole.p95:>8.2f}"
+                f" {whole.mean:>8.2f} {model.p50:>13.2f} {model.mean:>14.2f}"
+            )
+        if r.turn_before is not None:
+            (after, after_model), (before, before_model) = r.turn, r.turn_before
+            print(
+                f"{r.backend:<9} {'added by the classifier':<24} {after.p50 - before.p50:>+8.2f}"
+                f" {'':>8} {after.mean - before.mean:>+8.2f}"
+                f" {after_model.p50 - before_model.p50:>+13.2f}"
+                f" {after_model.mean - before_model.mean:>+14.2f}"
+            )
     print()
     for r in results:
         small, large = r.pages[SMALL][0], r.pages[LARGE][0]
@@ -294,6 +417,11 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=100, help="timed assistant turns")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--explain", action="store_true", help="print the page queries' plans")
+    parser.add_argument(
+        "--before",
+        default=REGEX_CASCADE_REVISION,
+        help="git revision whose regex-cascade model the turns are compared with ('' for none)",
+    )
     args = parser.parse_args()
 
     results: list[Result] = []

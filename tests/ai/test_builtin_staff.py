@@ -112,11 +112,11 @@ def test_texts_only_on_an_explicit_instruction(request_text: str) -> None:
     assert all(call.name != "send_sms" for call in completion.tool_calls)
 
 
-def test_not_understood_lists_only_the_offered_tools() -> None:
+def test_a_request_outside_the_tools_lists_only_the_offered_tools() -> None:
     few = [spec for spec in TOOLS if spec.name in ("create_task", "list_appointments")]
     completion = respond([ModelMessage("user", "what's the weather tomorrow?")], few)
     assert completion.tool_calls == ()
-    assert completion.text is not None and completion.text.startswith("I'm not sure")
+    assert completion.text is not None and completion.text.startswith("I can't do that")
     assert "create a task" in completion.text and "list appointments" in completion.text
     assert "text a customer" not in completion.text
 
@@ -423,4 +423,7 @@ async def test_rep_sees_only_their_own(office: Office, now: datetime) -> None:
         office.tenant, title="Someone else's", due_at=now - timedelta(hours=2)
     )
     result = await office.ask("Which of my overdue tasks should I tackle first?", user=office.rep)
-    assert result.text == "No overdue tasks. Nice work!"
+    # A scoped answer says its scope: the rep may have none while the company has some.
+    assert result.text == (
+        "No overdue tasks. Nice work!\n(Only your own assignments: you can see only your own.)"
+    )

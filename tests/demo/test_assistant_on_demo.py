@@ -254,7 +254,9 @@ async def test_what_appointments_do_i_have_tomorrow(demo: Demo) -> None:
     assert mine.text == (
         "1 appointment tomorrow:\n"
         "1. Fri Nov 20, 1 PM-2 PM: Emily Chen, 2290 Spruce St, Boulder, CO 80302, "
-        "rep Tyler Brooks"
+        "rep Tyler Brooks\n"
+        # A scoped answer says its scope (issue #13).
+        "(Only your own assignments: you can see only your own.)"
     )
 
 
@@ -322,9 +324,9 @@ async def test_text_karen_holt_that_the_crew_is_late(demo: Demo) -> None:
 async def test_a_request_it_does_not_understand(demo: Demo) -> None:
     turn = await demo.ask(MANAGER, "what's the weather on mars?")
     assert turn.tool_calls == []
-    assert turn.text.startswith(
-        "I'm not sure what you'd like me to do. Here's what I can help with:"
-    )
+    # Outside every tool: refused plainly, naming what it can do instead (issue #13).
+    assert turn.text.startswith("I can't do that here: it's outside my tools")
+    assert "Here's what I can help with:" in turn.text
     for can in (
         "what's most urgent today",
         "who to follow up with",

@@ -4,6 +4,7 @@ built-in offline model."""
 from __future__ import annotations
 
 from switchboard.ai.builtin import BuiltinModel
+from switchboard.ai.builtin.intents import warm_up
 from switchboard.ai.model import ChatModel
 from switchboard.config import Settings
 
@@ -14,4 +15,6 @@ def get_model(settings: Settings) -> ChatModel:
         from switchboard.ai.openai_model import OpenAIModel
 
         return OpenAIModel(settings)
+    # Its classifiers train on a thread from the first call on, not on the first turn.
+    warm_up()
     return BuiltinModel()

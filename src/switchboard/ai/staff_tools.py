@@ -35,6 +35,7 @@ from switchboard.dashboards.digest import (
     follow_up_queue,
     preview,
     primary_phone,
+    scope_label,
     waiting_item,
 )
 from switchboard.dashboards.repository import DashboardRepository
@@ -47,6 +48,7 @@ from switchboard.dashboards.timeframe import (
 from switchboard.kit import limits
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import OptedOut
+from switchboard.kit.fuzzy import best_match
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.kit.schemas import Str
@@ -70,6 +72,7 @@ class StaffCall:
     zone: ZoneInfo
     now: datetime
     digest: dict[str, Any] | None = None  # the turn's digest, while still current
+    hours: dict[str, Any] | None = None  # the company's business hours, where due days close
 
     def contacts(self) -> ContactService:
         return ContactService(self.session, self.user)
@@ -98,7 +101,9 @@ def staff_tool(
     async def handler(ctx: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
         if ctx.user is None:
             raise ToolError("staff tools act for a signed-in staff user")
-        call = StaffCall(ctx.session, ctx.user, ctx.tenant.zone, utcnow(), ctx.digest)
+        call = StaffCall(
+            ctx.session, ctx.user, ctx.tenant.zone, utcnow(), ctx.digest, ctx.tenant.business_hours
+        )
         return await run(call, args.model_validate(arguments))
 
     return Tool(ToolSpec(name, description, tool_schema(args)), handler, writes=writes)
@@ -225,6 +230,10 @@ async def resolve_assignee(call: StaffCall, text: str) -> tuple[User | None, Ass
         return by_email[0], role_queue(by_email[0])
     words = key.split()
     matches = [u for u in staff if all(word in u.name.lower() for word in words)]
+    if not matches:
+        # A misspelt name ("Marcs") still finds its one closest match among the staff.
+        close = best_match(key, {str(u.id): u.name for u in staff}, cutoff=85)
+        matches = [u for u in staff if str(u.id) in close]
     exact = [u for u in matches if u.name.lower() == key]
     if len(matches) == 1 or len(exact) == 1:
         chosen = exact[0] if len(exact) == 1 else matches[0]
@@ -237,7 +246,7 @@ async def resolve_assignee(call: StaffCall, text: str) -> tuple[User | None, Ass
 
 
 def parse_due(call: StaffCall, text: str) -> datetime:
-    moment = parse_moment(text, call.now, call.zone)
+    moment = parse_moment(text, call.now, call.zone, call.hours)
     if moment is None:
         raise ToolError(
             f"could not understand the due time {text!r}; say e.g. 'tomorrow at 5pm', "
@@ -345,7 +354,12 @@ async def list_tasks(call: StaffCall, args: ListTasksArgs) -> dict[str, Any]:
     tasks, total = await call.tasks().most_urgent(
         filters, pending=args.status == "pending", limit=args.limit
     )
-    return {"total": total, "count": len(tasks), "tasks": await task_briefs(call, tasks)}
+    return {
+        "scope": scope_label(call.user),
+        "total": total,
+        "count": len(tasks),
+        "tasks": await task_briefs(call, tasks),
+    }
 
 
 class CreateTaskArgs(Args):
@@ -650,6 +664,7 @@ async def list_appointments(call: StaffCall, args: ListAppointmentsArgs) -> dict
     contacts = await lookups.contacts_by_id(a.contact_id for a in appointments)
     reps = await lookups.users_by_id(a.rep_id for a in appointments)
     return {
+        "scope": scope_label(call.user),
         "range": {
             "label": span.label,
             "from": local_iso(span.start, call.zone),

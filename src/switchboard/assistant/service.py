@@ -803,6 +803,29 @@ def model_history(
     return converted, used, (chosen[0].seq if chosen else None)
 
 
+def _shrunk(value: Any, items: int, chars: int) -> Any:
+    if isinstance(value, dict):
+        return {key: _shrunk(item, items, chars) for key, item in value.items()}
+    if isinstance(value, list):
+        kept = [_shrunk(item, items, chars) for item in value[:items]]
+        return kept + ([f"... and {len(value) - items} more"] if len(value) > items else [])
+    if isinstance(value, str) and len(value) > chars:
+        return value[: chars - 1] + "…"
+    return value
+
+
+def fit_json(value: Any, chars: int) -> str:
+    """`value` as JSON in at most about `chars` characters, and still JSON: long lists keep
+    their first items (the ones the reply showed, so "the second one" still resolves) and
+    long strings are cut, rather than the text being cut mid-record."""
+    text = json.dumps(value, default=str)
+    for items, length in ((10, 300), (5, 160), (5, 60), (3, 40), (1, 40)):
+        if len(text) <= chars:
+            return text
+        text = json.dumps(_shrunk(value, items, length), default=str)
+    return text if len(text) <= chars else text[:chars]
+
+
 def _as_model_messages(message: ChatMessage) -> list[ModelMessage]:
     if message.role == ChatRole.user:
         return [ModelMessage("user", message.content)]
@@ -818,11 +841,10 @@ def _as_model_messages(message: ChatMessage) -> list[ModelMessage]:
         )
         out.append(ModelMessage("assistant", "", tool_calls=calls))
         for call, record in zip(calls, message.tool_calls, strict=True):
-            result = json.dumps(record.get("result"), default=str)
             out.append(
                 ModelMessage(
                     "tool",
-                    result[:HISTORY_TOOL_RESULT_CHARS],
+                    fit_json(record.get("result"), HISTORY_TOOL_RESULT_CHARS),
                     tool_call_id=call.id,
                     name=call.name,
                 )

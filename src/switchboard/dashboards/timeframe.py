@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -67,12 +68,99 @@ def named_span(words: str, now: datetime, zone: ZoneInfo) -> Span:
     return days_span(words.strip(), moment.astimezone(zone).date(), 1, zone)
 
 
-def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+_WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+DEFAULT_CLOSE = time(17, 0)
+_DAY_OF_MONTH = re.compile(
+    r"^(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)(?:\s*,?\s*(?:at\s+)?(?P<time>.+))?$", re.I
+)
+_END_OF = re.compile(
+    r"^(?:by\s+)?(?:the\s+)?(?:(?:end of (?:the )?(?P<day>day)|eod|cob|close of business)"
+    r"|end of (?:the )?(?P<week>week)|eow)$",
+    re.I,
+)
+# Words that say when in the day (or count from now: "in 2 days" keeps the hour): without
+# any, a due day means that day's close of business.
+_TIME_OF_DAY = re.compile(
+    r"\d\s*(?:am|pm|a\.m|p\.m|h\b)|\d:\d|\bnoon\b|\bmidnight\b|\bmorning\b|\bafternoon\b"
+    r"|\bevening\b|\btonight\b|\bnight\b|\bhours?\b|\bhrs?\b|\bminutes?\b|\bmins?\b|\bnow\b"
+    r"|\bat \d|\bin (?:\d+|an?|one|two|three|a few|a couple(?: of)?) \w+",
+    re.I,
+)
+
+
+def closing_time(day: date, hours: dict[str, Any] | None) -> time:
+    """When the company closes on `day` by its business hours; 17:00 on a closed day or
+    when it has no hours set."""
+    window = (hours or {}).get(_WEEKDAY_KEYS[day.weekday()])
+    if isinstance(window, list | tuple) and len(window) == 2:
+        try:
+            opens, closes = time.fromisoformat(str(window[0])), time.fromisoformat(str(window[1]))
+        except ValueError:
+            return DEFAULT_CLOSE
+        return closes if closes > opens else DEFAULT_CLOSE
+    return DEFAULT_CLOSE
+
+
+def _open_on(day: date, hours: dict[str, Any] | None) -> bool:
+    return hours is None or bool(hours.get(_WEEKDAY_KEYS[day.weekday()]))
+
+
+def next_day_of_month(today: date, number: int) -> date | None:
+    """'the 3rd': the next day with that number, today included; months without it skipped."""
+    if not 1 <= number <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            candidate = date(year, month, number)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def _at_close(day: date, zone: ZoneInfo, hours: dict[str, Any] | None) -> datetime:
+    return datetime.combine(day, closing_time(day, hours), zone).astimezone(UTC)
+
+
+def parse_moment(
+    text: str, now: datetime, zone: ZoneInfo, hours: dict[str, Any] | None = None
+) -> datetime | None:
     """A point in time from ISO 8601 or plain words, read in the tenant's zone and returned
-    in UTC; words prefer the future ('friday' is the coming one). None if unreadable."""
+    in UTC; words prefer the future ('friday' is the coming one). A day without a time of
+    day ('friday', 'dec 3', 'the 3rd') is due at that day's close of business (`hours`, the
+    tenant's business hours), never at its midnight; 'end of day' is today's close, 'end of
+    week' the close of the week's last open day. None if unreadable."""
     raw = text.strip()
     if not raw:
         return None
+    local_now = now.astimezone(zone)
+    today = local_now.date()
+    end_of = _END_OF.match(raw)
+    if end_of:
+        if end_of.group("day") or not end_of.group("week"):
+            day = today
+            if _at_close(day, zone, hours) <= now:
+                day += timedelta(days=1)
+            return _at_close(day, zone, hours)
+        last = today + timedelta(days=6 - today.weekday())
+        while last > today and not _open_on(last, hours):
+            last -= timedelta(days=1)
+        return _at_close(last, zone, hours)
+    monthly = _DAY_OF_MONTH.match(raw)
+    if monthly:
+        day_of_month = next_day_of_month(today, int(monthly.group(1)))
+        if day_of_month is None:
+            return None
+        if monthly.group("time"):
+            clock = parse_moment(monthly.group("time"), now, zone, hours)
+            if clock is None:
+                return None
+            wall = clock.astimezone(zone).time()
+            return datetime.combine(day_of_month, wall, zone).astimezone(UTC)
+        return _at_close(day_of_month, zone, hours)
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -81,7 +169,7 @@ def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
         aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
         return aware.astimezone(UTC)
     found = dateparser.parse(
-        raw,
+        _LEAD_WORDS.sub("", raw),
         languages=["en"],
         settings={
             "TIMEZONE": str(zone.key),
@@ -91,7 +179,14 @@ def parse_moment(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
             "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
         },
     )
-    return found.astimezone(UTC) if found is not None else None
+    if found is None:
+        return None
+    if not _TIME_OF_DAY.search(raw):
+        return _at_close(found.astimezone(zone).date(), zone, hours)
+    return found.astimezone(UTC)
+
+
+_LEAD_WORDS = re.compile(r"^(?:(?:on|by|due|before|until|till)\s+)+", re.I)
 
 
 def local_iso(moment: datetime | None, zone: ZoneInfo) -> str | None:

@@ -1,10 +1,12 @@
 """The built-in model's rules for customer text conversations.
 
-On a customer turn it works out what they want, calls the auto-responder's tools for the
-facts (real tool calls, `call_1`, `call_2`...), and once the results are back phrases them
-as a short SMS. It states only times, addresses, names and prices a tool returned, and
-never says a change was made: reschedules, cancellations, bookings and pricing questions
-become tasks for the team."""
+On a customer turn it works out what they want (the classifier learned from
+`corpus/customer.txt`, in English or Spanish; when unsure it hands the text to a person),
+calls the auto-responder's tools for the facts (real tool calls, `call_1`, `call_2`...),
+and once the results are back phrases them as a short SMS in the customer's language. It
+states only times, addresses, names and prices a tool returned, and never says a change
+was made: reschedules, cancellations, bookings and pricing questions become tasks for the
+team."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from switchboard.ai.builtin import intents
 from switchboard.ai.model import (
     Completion,
     ModelMessage,
@@ -46,109 +50,34 @@ class Intent(StrEnum):
     other = "other"
 
 
-def _pattern(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+# Greetings, thanks and a "yes" are short: a long text that looks like one says more, and a
+# person should read it.
+SHORT_WORDS = 8
 
 
-_RESCHEDULE = _pattern(
-    r"re-?schedul\w*",
-    r"(?:move|change|push|bump|switch|shift)\w* (?:my |the |our |this |that )?"
-    r"(?:appointment|appt|it|time|date|day|visit|inspection|survey|consultation|estimate)",
-    r"(?:a |another |some )?(?:different|other|another|new) (?:day|time|date)",
-    r"can'?t make it",
-    r"cannot make it",
-    r"won'?t (?:make it|be (?:home|there|around))",
-    r"not going to be (?:home|there|around)",
-)
-_CANCEL = _pattern(r"cancel\w*", r"call (?:it|the appointment) off", r"no longer (?:need|want)")
-_ETA = _pattern(
-    r"on (?:his|her|their|the|your|its) way",
-    r"running late",
-    r"eta",
-    r"where(?: is|'s| are) (?:he|she|they|the rep|my rep|the tech\w*|your guy|the guy|someone)",
-    r"how (?:long|far)(?: away| out| until| till)?",
-    r"still coming",
-    r"when will (?:he|she|they|the rep|someone|your rep) (?:be here|arrive|get here|show)",
-    r"(?:is|are) (?:he|she|they|someone|the rep|your rep) (?:coming|here|close)",
-    r"nobody(?:'s| has| is)? (?:here|shown|showed|come)",
-    r"no one(?:'s| has| is)? (?:here|shown|showed|come)",
-)
-_PRICE = _pattern(
-    r"price\w*",
-    r"cost\w*",
-    r"how much",
-    r"quote\w*",
-    r"charge\w*",
-    r"financ\w*",
-    r"payment plans?",
-    r"afford\w*",
-    r"budget",
-)
-_BOOK = _pattern(
-    r"(?:book|schedule|set up|setup|arrange) (?:a|an|me|us|my|another|the|for)\b",
-    r"(?:like|want|need|love) (?:to )?(?:book|schedule)",
-    r"(?:get|need|want) (?:a|an) (?:estimate|inspection|appointment|consultation|quote|visit)",
-    r"free (?:estimate|inspection|consultation)",
-    r"come out",
-    r"available (?:this|next|on|tomorrow)",
-)
-_APPOINTMENT = _pattern(
-    r"what time",
-    r"when(?: is|'s| are| was)",
-    r"what day",
-    r"which day",
-    r"appointments?",
-    r"appts?",
-    r"inspection",
-    r"consultation",
-    r"confirm\w*",
-    r"still on",
-)
-_ACCEPT = re.compile(
-    r"^(?:yes|yeah|yep|yup|sure|please|ok(?:ay)?|definitely|absolutely|that'?d be great)\b"
-)
-_THANKS = _pattern(
-    r"thanks?",
-    r"thank you",
-    r"thx",
-    r"ty",
-    r"appreciate",
-    r"bye",
-    r"goodbye",
-    r"have a (?:good|great|nice)",
-    r"sounds good",
-    r"perfect",
-    r"great",
-    r"awesome",
-    r"got it",
-    r"ok(?:ay)?",
-    r"see you",
-    r"will do",
-)
-_GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening)|yo)\b")
+def understand(text: str, previous_reply: str = "") -> tuple[Intent, str]:
+    """What the customer wants, from what they wrote since our last reply, and the language
+    to answer in ("en" or "es"). Unsure: `Intent.other`, so a person answers."""
+    said = " ".join(text.split())
+    if not said:
+        return Intent.other, "en"
+    scored = intents.classify("customer", said)
+    language = scored.language if scored.language in PHRASES else "en"
+    short = len(said.split()) <= SHORT_WORDS
+    if scored.intent is None:
+        return Intent.other, language
+    if scored.intent == "affirm":
+        offered = any(p["booking_offer"] in previous_reply for p in PHRASES.values())
+        return (Intent.accept_booking if offered and short else Intent.other), language
+    intent = Intent(scored.intent)
+    if intent in (Intent.thanks, Intent.greeting) and not short:
+        return Intent.other, language
+    return intent, language
 
 
 def classify(text: str, previous_reply: str = "") -> Intent:
     """What the customer wants, from what they wrote since our last reply."""
-    said = _normalise(text)
-    for pattern, intent in (
-        (_RESCHEDULE, Intent.reschedule),
-        (_CANCEL, Intent.cancel),
-        (_ETA, Intent.eta),
-        (_PRICE, Intent.price),
-        (_BOOK, Intent.book),
-        (_APPOINTMENT, Intent.appointment),
-    ):
-        if pattern.search(said):
-            return intent
-    short = len(said.split()) <= 8
-    if short and BOOKING_OFFER in previous_reply and _ACCEPT.search(said):
-        return Intent.accept_booking
-    if short and _THANKS.search(said):
-        return Intent.thanks
-    if short and _GREETING.search(said):
-        return Intent.greeting
-    return Intent.other
+    return understand(text, previous_reply)[0]
 
 
 def _normalise(text: str) -> str:
@@ -156,9 +85,124 @@ def _normalise(text: str) -> str:
     return re.sub(r"[^\w'$ ]+", " ", text).strip()
 
 
+# Every sentence a reply is made of, in each language a customer may write in. Facts
+# (times, names, addresses) are filled in only from tool results.
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "booking_offer": BOOKING_OFFER,
+        "handoff": HANDOFF_REPLY,
+        "fallback": FALLBACK_REPLY,
+        "is": "{lead} {label} is {when}",
+        "lead": "Your",
+        "lead_next": "Your next",
+        "with": " with {rep}",
+        "at": " at {address}",
+        "today_at": "today at {time}",
+        "tomorrow_at": "tomorrow at {time}",
+        "also": " You also have {article} {label} on {when}.",
+        "none_on_file": "I don't see an upcoming appointment on file for you. {offer} "
+        "I've asked our scheduling team to reach out to find a time that works.",
+        "none_to_change": "Got it. I don't see an upcoming appointment on file, so I've asked "
+        "our team to look into it and reach out to you shortly.",
+        "reschedule": "Got it. I've asked our team to reschedule {slot}. Someone will reach "
+        "out shortly to confirm a new time.",
+        "cancel": "Understood. I've passed your request to cancel {slot} to our team. Someone "
+        "will reach out shortly to confirm.",
+        "slot": "your {label}",
+        "slot_on": "your {label} on {when}",
+        "eta_today": "{appointment}. I don't have live arrival updates, so I've asked our team "
+        "to check with {rep} and text you back shortly.",
+        "the_rep": "the rep",
+        "eta_not_today": "I don't see an appointment for you today. {appointment}. I've asked "
+        "our team to double-check and follow up with you.",
+        "eta_none": "I don't see an appointment on file for today. I've asked our team to "
+        "check and get back to you shortly.",
+        "price": "Great question! Pricing depends on the details of your project, so I've "
+        "asked our team to follow up with you about {topic}.",
+        "price_topic_service": "pricing for your {service} project",
+        "price_topic": "a quote",
+        "booked": "Great! Our scheduling team will reach out shortly to find a time that "
+        "works for you.",
+        "book": "Happy to help you get that scheduled! I've asked our team to reach out "
+        "shortly to find a time that works for you.",
+        "bye": "Thanks for reaching out! Have a great day.",
+        "welcome": "You're welcome! Let us know if there's anything else we can help with.",
+        "hello_name": "Hi {name}!",
+        "hello": "Hi there!",
+        "company": " for texting {company}",
+        "greeting": "{hello} Thanks{company}. How can I help you today?",
+    },
+    "es": {
+        "booking_offer": "¿Le gustaría agendar una?",
+        "handoff": "¡Gracias por su mensaje! Se lo pasé a nuestro equipo y alguien le "
+        "responderá en breve.",
+        "fallback": "¡Gracias por su mensaje! Alguien de nuestro equipo le responderá en breve.",
+        "is": "{lead} ({label}) es {when}",
+        "lead": "Su cita",
+        "lead_next": "Su próxima cita",
+        "with": " con {rep}",
+        "at": " en {address}",
+        "today_at": "hoy a las {time}",
+        "tomorrow_at": "mañana a las {time}",
+        "also": " También tiene otra cita ({label}) el {when}.",
+        "none_on_file": "No veo una próxima cita registrada para usted. {offer} Le pedí a "
+        "nuestro equipo de citas que se comunique para encontrar un horario que le convenga.",
+        "none_to_change": "Entendido. No veo una próxima cita registrada, así que le pedí a "
+        "nuestro equipo que lo revise y se comunique con usted en breve.",
+        "reschedule": "Entendido. Le pedí a nuestro equipo que reprograme {slot}. Alguien se "
+        "comunicará en breve para confirmar un nuevo horario.",
+        "cancel": "Entendido. Pasé su solicitud de cancelar {slot} a nuestro equipo. Alguien "
+        "se comunicará en breve para confirmar.",
+        "slot": "su cita ({label})",
+        "slot_on": "su cita ({label}) del {when}",
+        "eta_today": "{appointment}. No tengo información de llegada en tiempo real, así que "
+        "le pedí a nuestro equipo que consulte con {rep} y le escriba en breve.",
+        "the_rep": "el representante",
+        "eta_not_today": "No veo una cita para usted hoy. {appointment}. Le pedí a nuestro "
+        "equipo que lo verifique y se comunique con usted.",
+        "eta_none": "No veo una cita registrada para hoy. Le pedí a nuestro equipo que lo "
+        "revise y le responda en breve.",
+        "price": "¡Buena pregunta! El precio depende de los detalles de su proyecto, así que "
+        "le pedí a nuestro equipo que se comunique con usted sobre {topic}.",
+        "price_topic_service": "el precio de su proyecto ({service})",
+        "price_topic": "una cotización",
+        "booked": "¡Perfecto! Nuestro equipo de citas se comunicará en breve para encontrar "
+        "un horario que le convenga.",
+        "book": "¡Con gusto le ayudamos a agendarla! Le pedí a nuestro equipo que se comunique "
+        "en breve para encontrar un horario que le convenga.",
+        "bye": "¡Gracias por escribirnos! Que tenga un excelente día.",
+        "welcome": "¡Con gusto! Avísenos si hay algo más en lo que le podamos ayudar.",
+        "hello_name": "¡Hola, {name}!",
+        "hello": "¡Hola!",
+        "company": " por escribir a {company}",
+        "greeting": "{hello} Gracias{company}. ¿En qué le puedo ayudar hoy?",
+    },
+}
+_ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_ES_MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+
+
+def say(language: str, key: str, **facts: str) -> str:
+    return PHRASES.get(language, PHRASES["en"])[key].format(**facts)
+
+
 # --- reading the conversation ---------------------------------------------------------------
 
 
+@dataclass
 @dataclass
 class Turn:
     """The customer's latest turn and what has happened in it so far."""
@@ -169,6 +213,7 @@ class Turn:
     called: set[str] = field(default_factory=set)
     results: dict[str, Any] = field(default_factory=dict)
     calls_so_far: int = 0
+    language: str = "en"  # the customer's, which the reply is written in
 
     def can(self, tool: str) -> bool:
         return tool in self.offered and tool not in self.called
@@ -189,6 +234,9 @@ class Turn:
     def quote(self, limit: int = 500) -> str:
         said = " ".join(self.text.split())
         return said if len(said) <= limit else said[: limit - 1] + "\u2026"
+
+    def say(self, key: str, **facts: str) -> str:
+        return say(self.language, key, **facts)
 
 
 def read_turn(messages: list[ModelMessage], tools: list[ToolSpec]) -> Turn:
@@ -236,26 +284,49 @@ def _label(title: str | None) -> str:
     return title
 
 
-def describe(appointment: dict[str, Any], *, lead: str = "Your") -> str:
-    """`Your roof inspection is Tuesday, Nov 24 at 2:00 PM with Dana Ruiz at 123 Main St`."""
+def _when(appointment: dict[str, Any], language: str) -> str:
+    """When an appointment is, in the reply's language, from the tool's own strings (or,
+    in Spanish, from its start time)."""
     if appointment.get("is_today") and appointment.get("time"):
-        when = f"today at {appointment['time']}"
-    elif appointment.get("is_tomorrow") and appointment.get("time"):
-        when = f"tomorrow at {appointment['time']}"
-    else:
-        when = appointment.get("when") or "coming up"
-    sentence = f"{lead} {_label(appointment.get('title'))} is {when}"
+        return say(language, "today_at", time=appointment["time"])
+    if appointment.get("is_tomorrow") and appointment.get("time"):
+        return say(language, "tomorrow_at", time=appointment["time"])
+    if language == "es" and appointment.get("starts_at") and appointment.get("time"):
+        try:
+            moment = datetime.fromisoformat(str(appointment["starts_at"]))
+        except ValueError:
+            moment = None
+        if moment is not None:
+            day = f"{_ES_DAYS[moment.weekday()]} {moment.day} de {_ES_MONTHS[moment.month - 1]}"
+            return f"{day} a las {appointment['time']}"
+    return str(appointment.get("when") or ("próximamente" if language == "es" else "coming up"))
+
+
+def describe(appointment: dict[str, Any], *, lead: str = "Your", language: str = "en") -> str:
+    """`Your roof inspection is Tuesday, Nov 24 at 2:00 PM with Dana Ruiz at 123 Main St`."""
+    if language != "en":
+        lead = say(language, "lead_next" if lead == "Your next" else "lead")
+    label = _label(appointment.get("title")) if language == "en" else appointment.get("title")
+    when = _when(appointment, language)
+    if language == "es" and not appointment.get("is_today") and not appointment.get("is_tomorrow"):
+        when = f"el {when}"
+    sentence = say(language, "is", lead=lead, label=label or "cita", when=when)
+    if language == "es" and not appointment.get("title"):
+        sentence = sentence.replace(" (cita)", "")
     if appointment.get("rep_name"):
-        sentence += f" with {appointment['rep_name']}"
+        sentence += say(language, "with", rep=appointment["rep_name"])
     if appointment.get("address"):
-        sentence += f" at {appointment['address']}"
+        sentence += say(language, "at", address=appointment["address"])
     return sentence
 
 
-def _slot(appointment: dict[str, Any]) -> str:
+def _slot(appointment: dict[str, Any], language: str = "en") -> str:
     """`your roof inspection on Tuesday, Nov 24 at 2:00 PM`."""
-    when = appointment.get("when")
-    return f"your {_label(appointment.get('title'))}" + (f" on {when}" if when else "")
+    label = _label(appointment.get("title")) if language == "en" else appointment.get("title")
+    when = _when(appointment, language) if appointment.get("when") else ""
+    if language == "es":
+        label = label or "cita"
+    return say(language, "slot_on" if when else "slot", label=str(label), when=when)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -265,7 +336,8 @@ Step = list[Call] | str
 
 
 def _task(title: str, turn: Turn, priority: str, note: str, **links: Any) -> Call:
-    description = f'{note}\n\nThe customer wrote: "{turn.quote()}"'
+    wrote = "The customer wrote (in Spanish)" if turn.language == "es" else "The customer wrote"
+    description = f'{note}\n\n{wrote}: "{turn.quote()}"'
     args: dict[str, Any] = {"title": title, "description": description, "priority": priority}
     args.update({k: v for k, v in links.items() if v})
     return ("create_task", args)
@@ -276,20 +348,26 @@ def _appointment_question(turn: Turn) -> Step:
         return [("get_upcoming_appointments", {})]
     appointments = turn.appointments()
     if appointments:
-        reply = describe(appointments[0]) + "."
+        reply = describe(appointments[0], language=turn.language) + "."
         if len(appointments) > 1:
             other = appointments[1]
             label = _label(other.get("title"))
             article = "an" if label[:1].lower() in "aeiou" else "a"
-            reply += f" You also have {article} {label} on {other.get('when')}."
+            if turn.language == "es":
+                label = str(other.get("title") or "cita")
+            reply += turn.say(
+                "also",
+                article=article,
+                label=label,
+                when=_when(other, turn.language)
+                if turn.language == "es"
+                else str(other.get("when")),
+            )
         return reply
     if turn.can("create_task"):
         note = "The customer asked about their appointment; none is on file. Offer to book one."
         return [_task("Book an appointment", turn, "medium", note)]
-    return (
-        f"I don't see an upcoming appointment on file for you. {BOOKING_OFFER} "
-        "I've asked our scheduling team to reach out to find a time that works."
-    )
+    return turn.say("none_on_file", offer=turn.say("booking_offer"))
 
 
 def _change_request(kind: str) -> Callable[[Turn], Step]:
@@ -314,19 +392,8 @@ def _change_request(kind: str) -> Callable[[Turn], Step]:
                 _task(title, turn, "high", note, appointment_id=appointment and appointment["id"])
             ]
         if appointment is None:
-            return (
-                "Got it. I don't see an upcoming appointment on file, so I've asked our team "
-                "to look into it and reach out to you shortly."
-            )
-        if kind == "reschedule":
-            return (
-                f"Got it. I've asked our team to reschedule {_slot(appointment)}. "
-                "Someone will reach out shortly to confirm a new time."
-            )
-        return (
-            f"Understood. I've passed your request to cancel {_slot(appointment)} to our team. "
-            "Someone will reach out shortly to confirm."
-        )
+            return turn.say("none_to_change")
+        return turn.say(kind, slot=_slot(appointment, turn.language))
 
     return rule
 
@@ -354,21 +421,12 @@ def _rep_on_the_way(turn: Turn) -> Step:
         note = "The customer expects a visit today, but no appointment today is on file."
         return [_task("Customer expecting a visit today", turn, "high", note)]
     if today is not None:
-        rep = today.get("rep_name")
-        return (
-            f"{describe(today)}. I don't have live arrival updates, so I've asked our team to "
-            f"check with {rep or 'the rep'} and text you back shortly."
-        )
+        rep = today.get("rep_name") or turn.say("the_rep")
+        return turn.say("eta_today", appointment=describe(today, language=turn.language), rep=rep)
     if appointments:
-        return (
-            "I don't see an appointment for you today. "
-            f"{describe(appointments[0], lead='Your next')}. "
-            "I've asked our team to double-check and follow up with you."
-        )
-    return (
-        "I don't see an appointment on file for today. I've asked our team to check and get "
-        "back to you shortly."
-    )
+        first = describe(appointments[0], lead="Your next", language=turn.language)
+        return turn.say("eta_not_today", appointment=first)
+    return turn.say("eta_none")
 
 
 def _price_question(turn: Turn) -> Step:
@@ -384,11 +442,12 @@ def _price_question(turn: Turn) -> Step:
     if calls:
         return calls
     services = [r["service"] for r in turn.contact().get("open_requests", []) if r.get("service")]
-    topic = f"pricing for your {services[0].lower()} project" if services else "a quote"
-    return (
-        "Great question! Pricing depends on the details of your project, so I've asked our "
-        f"team to follow up with you about {topic}."
+    topic = (
+        turn.say("price_topic_service", service=services[0].lower())
+        if services
+        else turn.say("price_topic")
     )
+    return turn.say("price", topic=topic)
 
 
 def _booking(accepted: bool) -> Callable[[Turn], Step]:
@@ -401,39 +460,43 @@ def _booking(accepted: bool) -> Callable[[Turn], Step]:
             calls.append(_task("Book an appointment", turn, "high", note))
         if calls:
             return calls
-        if accepted:
-            return (
-                "Great! Our scheduling team will reach out shortly "
-                "to find a time that works for you."
-            )
-        return (
-            "Happy to help you get that scheduled! I've asked our team to reach out shortly "
-            "to find a time that works for you."
-        )
+        return turn.say("booked" if accepted else "book")
 
     return rule
 
 
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|have a (?:good|great|nice)|see you|adios|hasta|nos vemos|que tenga)\b"
+)
+
+
 def _thanks(turn: Turn) -> Step:
-    if re.search(r"\b(?:bye|goodbye|have a (?:good|great|nice)|see you)\b", _normalise(turn.text)):
-        return "Thanks for reaching out! Have a great day."
-    return "You're welcome! Let us know if there's anything else we can help with."
+    said = _normalise(turn.text).replace("ó", "o")
+    return turn.say("bye" if _GOODBYE.search(said) else "welcome")
 
 
 def _greeting(turn: Turn) -> Step:
     if turn.can("get_contact"):
         return [("get_contact", {})]
     contact = turn.contact()
-    hello = f"Hi {contact['first_name']}!" if contact.get("first_name") else "Hi there!"
-    company = f" for texting {contact['company_name']}" if contact.get("company_name") else ""
-    return f"{hello} Thanks{company}. How can I help you today?"
+    hello = (
+        turn.say("hello_name", name=contact["first_name"])
+        if contact.get("first_name")
+        else turn.say("hello")
+    )
+    company = (
+        turn.say("company", company=contact["company_name"]) if contact.get("company_name") else ""
+    )
+    return turn.say("greeting", hello=hello, company=company)
 
 
 def _hand_off(turn: Turn) -> Step:
     if turn.can("hand_to_human"):
         reason = "The customer asked something the auto-reply cannot answer from their records."
+        if turn.language == "es":
+            reason += " They wrote in Spanish."
         return [("hand_to_human", {"reason": reason, "summary": turn.quote()})]
-    return HANDOFF_REPLY if "hand_to_human" in turn.called else FALLBACK_REPLY
+    return turn.say("handoff") if "hand_to_human" in turn.called else turn.say("fallback")
 
 
 RULES: dict[Intent, Callable[[Turn], Step]] = {
@@ -452,11 +515,9 @@ RULES: dict[Intent, Callable[[Turn], Step]] = {
 
 def respond(messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
     turn = read_turn(messages, tools)
-    if turn.failed():
-        # A tool could not give us the facts: never guess, let a person answer.
-        step = _hand_off(turn)
-    else:
-        step = RULES[classify(turn.text, turn.previous_reply)](turn)
+    intent, turn.language = understand(turn.text, turn.previous_reply)
+    # A tool could not give us the facts: never guess, let a person answer.
+    step = _hand_off(turn) if turn.failed() else RULES[intent](turn)
     prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
     if isinstance(step, str):
         usage = Usage(prompt_tokens, estimate_tokens(step), estimated=True)

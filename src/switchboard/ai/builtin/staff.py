@@ -1,11 +1,12 @@
 """The built-in model's rules for staff conversations.
 
-It reads the staff member's last message, works out which of the common requests it is
-("what's most urgent today?", "create a task to call the Hendersons tomorrow at 5pm",
-"mark the Garcia follow-up done", "text Mrs. Lopez that ..."), emits real calls to the
-staff tools it was offered, one step at a time, and once the results are back phrases
-them. It states only what a tool returned; when it does not understand, it says so and
-lists what it can do. Deterministic and offline."""
+It reads the staff member's last message, tells which request it is with the classifier
+learned from `corpus/staff.txt` ("what's on my plate today?", "create a task to call the
+Hendersons tomorrow at 5pm", "the garcia follow up is done", "assign the Garcia task to
+Marcus"), fills the request's slots from the tenant's own records (`slots`) and from what
+the conversation already listed (`references`), emits real calls to the staff tools it was
+offered, one step at a time, and once the results are back phrases them. It states only
+what a tool returned; when it is not sure what is meant, it asks one question. Offline."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from switchboard.ai.builtin.customer import MODEL_NAME
+from switchboard.ai.builtin.intents import Scored, classify
+from switchboard.ai.builtin.references import Memory, Record, Reference, refer, remember
+from switchboard.ai.builtin.slots import find_due, word_similarity
 from switchboard.ai.model import (
     Completion,
     ModelMessage,
@@ -35,8 +40,10 @@ CAPABILITIES = {
     "list_tasks": "list your open or overdue tasks, and suggest what to delegate",
     "create_task": 'create a task ("create a task to call the Hendersons tomorrow at 5pm")',
     "complete_task": 'mark a task done ("mark the Garcia follow-up done")',
+    "update_task": 'reassign, re-prioritise or move a task ("assign the Garcia task to Marcus")',
     "list_appointments": 'list appointments for a day ("what appointments do I have tomorrow?")',
     "get_contact_summary": 'summarize a customer ("summarize the Patel account")',
+    "search_contacts": "find a customer's number or email (\"what's the number for the Hendersons?\")",
     "list_unanswered_messages": "show which customers are waiting on a reply",
     "send_sms": 'text a customer when you ask me to ("text Mrs. Lopez that we\'re running late")',
 }
@@ -74,10 +81,12 @@ class Request:
     text: str
     done: list[Done] = field(default_factory=list)
     available: set[str] = field(default_factory=set)
+    history: list[ModelMessage] = field(default_factory=list)
 
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    @cached_property
+    def memory(self) -> Memory:
+        """What earlier turns listed, read from the history when a reference needs it."""
+        return remember(self.history)
 
     def has(self, tool: str) -> bool:
         return tool in self.available
@@ -109,7 +118,7 @@ def read_request(messages: list[ModelMessage], tools: list[ToolSpec]) -> Request
                 result = {"error": message.content}
             name = call.name if call else (message.name or "")
             done.append(Done(name, call.arguments if call else {}, result))
-    return Request(text.strip(), done, {tool.name for tool in tools})
+    return Request(text.strip(), done, {tool.name for tool in tools}, messages)
 
 
 def respond(messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
@@ -130,10 +139,10 @@ def respond(messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
 
 
 def decide(request: Request) -> Step:
-    for matches, handler in INTENTS:
-        if matches(request.lower):
-            return handler(request)
-    return not_understood(request)
+    scored = classify("staff", request.text)
+    if scored.intent is None:
+        return clarify(request, scored)
+    return HANDLERS[scored.intent](request)
 
 
 def unavailable(tool: str) -> str:
@@ -153,6 +162,54 @@ def capabilities(request: Request) -> str:
 
 def not_understood(request: Request) -> str:
     return "I'm not sure what you'd like me to do. " + capabilities(request)
+
+
+# What each intent does, as a clarifying question offers it.
+OFFERS = {
+    "urgent": ("get_daily_digest", "tell you what's most urgent today"),
+    "plan": ("get_daily_digest", "plan your next few hours"),
+    "follow_ups": ("who_to_follow_up", "tell you who to follow up with"),
+    "list_tasks": ("list_tasks", "list your tasks"),
+    "delegate": ("list_tasks", "suggest tasks to delegate"),
+    "create_task": ("create_task", "create a task"),
+    "complete_task": ("complete_task", "mark a task done"),
+    "update_task": ("update_task", "change a task (assignee, due time or priority)"),
+    "appointments": ("list_appointments", "list appointments"),
+    "unanswered": ("list_unanswered_messages", "show who is waiting on a reply"),
+    "summarize_contact": ("get_contact_summary", "summarize a customer's account"),
+    "search_contacts": ("search_contacts", "look up a contact"),
+    "send_sms": ("send_sms", "text a customer"),
+}
+
+
+def clarify(request: Request, scored: Scored) -> str:
+    """One question, offering the two readings the classifier hesitated between."""
+    options = [
+        OFFERS[intent][1]
+        for intent in (scored.best, scored.runner_up)
+        if intent in OFFERS and request.has(OFFERS[intent][0])
+    ]
+    if len(options) == 2:
+        return f"I'm not sure what you'd like me to do: should I {options[0]}, or {options[1]}?"
+    if options:
+        return f"I'm not sure what you'd like me to do: should I {options[0]}?"
+    return not_understood(request)
+
+
+def refuse(request: Request) -> str:
+    """Something no tool does: say so plainly, and what it can do instead."""
+    return (
+        "I can't do that here: it's outside my tools, so I'm not sure how to help with it. "
+        + capabilities(request)
+    )
+
+
+def scope_note(result: Any) -> str:
+    """A rep's tools see only their own work: an answer from them says so."""
+    scope = result.get("scope") if isinstance(result, dict) else None
+    if scope == "own assignments":
+        return "\n(Only your own assignments: you can see only your own.)"
+    return ""
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -348,50 +405,29 @@ def _reason(reason: dict[str, Any]) -> str:
 # "tomorrow at 5pm", "friday 9am", "in 2 days", "next week", "dec 3", "by end of day"
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
-_DUE_PART = re.compile(
-    r"\b(?:today|tonight|tomorrow|noon|midnight|eod|end of (?:the )?(?:day|week)"
-    rf"|(?:this|next) (?:morning|afternoon|evening|week|month|{_WEEKDAY})"
-    rf"|{_WEEKDAY}"
-    r"|in (?:an?|\d+) (?:minutes?|mins?|hours?|hrs?|days?|weeks?)"
-    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"
-    r"|\d{4}-\d{2}-\d{2}(?:[ t]\d{1,2}:\d{2})?"
-    r"|\d{1,2}/\d{1,2}"
-    r"|(?:at )?\d{1,2}(?::\d{2})? ?(?:am|pm|a\.m\.|p\.m\.)"
-    r"|at \d{1,2}(?::\d{2})?"
-    r"|(?:in the )?(?:morning|afternoon|evening))\b",
-    re.IGNORECASE,
-)
-_DUE_GLUE = re.compile(r"^[\s,]*(?:at|on|by)?[\s,]*$", re.IGNORECASE)
-_LEAD_IN = re.compile(r"^(?:by|on|at|due|for|before)\s+", re.IGNORECASE)
 _TASK_REQUEST = re.compile(
-    r"^(?:please\s+)?(?:can you\s+|could you\s+)?"
-    r"(?:(?:create|add|make|set up|open|log|put in)\s+(?:me\s+)?(?:a|an|another|the)?\s*"
-    r"(?:(?:new|follow[- ]?up|high[- ]priority|low[- ]priority|urgent)\s+)*"
-    r"(?:task|reminder|to-?do|follow[- ]?up)\s*(?:for me\s*)?(?:to|:|-|that|for)?"
-    r"|remind me to|new task:?)\s*",
+    r"^(?:(?:ok|okay|hey|so|please)[,\s]+)*(?:can you\s+|could you\s+|pls\s+|please\s+)*"
+    r"(?:(?:create|crete|add|make|set up|set|open|log|put in|put|jot down|schedule)\s+"
+    r"(?:me\s+)?(?:a|an|another|the)?\s*"
+    r"(?:(?:new|follow[- ]?up|high[- ]priority|low[- ]priority|urgent|quick)\s+)*"
+    r"(?:task|taks|reminder|to-?do|follow[- ]?up)\s*(?:on my (?:list|calendar)\s*)?"
+    r"(?:for me\s*)?(?:to|:|-|that|for)?"
+    r"|add to my (?:list|to-?dos?)\s*:?|remind me(?:\s+to)?|remember to|i need a reminder to"
+    r"|(?:new\s+)?(?:task|to-?do)\s*:?)\s*",
     re.IGNORECASE,
 )
+
 _PRIORITY = re.compile(
     r"\b(?:(high|low|medium)[- ]priority|(urgent|asap|as soon as possible))\b[,.]?", re.I
 )
 
 
-def split_due(text: str) -> tuple[str, str | None]:
+def split_due(text: str, names: list[str] | None = None) -> tuple[str, str | None]:
     """'call the Hendersons tomorrow at 5pm' -> ('call the Hendersons', 'tomorrow at 5pm'):
-    the first run of time words becomes the due time, in the user's own words."""
-    spans = [match.span() for match in _DUE_PART.finditer(text)]
-    if not spans:
-        return text, None
-    start, end = spans[0]
-    for next_start, next_end in spans[1:]:
-        if _DUE_GLUE.match(text[end:next_start]):
-            end = next_end
-        else:
-            break
-    due = _LEAD_IN.sub("", text[start:end].strip(" ,"))
-    before = re.sub(r"\s+(?:by|on|at|due|for|before)\s*$", "", text[:start], flags=re.I)
-    rest = (before + " " + text[end:]).strip(" ,.")
-    return " ".join(rest.split()), due
+    the first date phrase (dateparser's search, `names` masked first) becomes the due time,
+    in the user's own words."""
+    due = find_due(text, names or [])
+    return due.rest, due.words
 
 
 # A customer named in a task title: a run of capitalized words ("Karen Holt", "Mark & Lisa
@@ -411,27 +447,110 @@ _NOT_A_NAME = re.compile(
 
 def named_contact(title: str) -> str | None:
     """The customer a task title names, if any: 'call the Hendersons' -> 'Hendersons',
-    'Send Karen Holt the scope' -> 'Karen Holt', 'Confirm Friday appointments' -> None."""
+    'Send Karen Holt the scope' -> 'Karen Holt', 'Call Sun Roofing' -> 'Sun Roofing',
+    'Confirm Friday appointments' -> None. Leading verbs and small words are not part of a
+    name; a day or month word is, only inside a longer name ("Sun Roofing")."""
     for run in _NAME_RUN.finditer(title):
-        words = [w for w in run.group().split() if not _NOT_A_NAME.fullmatch(w.rstrip("."))]
+        words = run.group().split()
+        while (
+            words
+            and _NOT_A_NAME.fullmatch(words[0].rstrip("."))
+            and not _HONORIFIC_WORD.match(words[0])
+            and not (_DATE_WORD.fullmatch(words[0]) and len(words) > 1)
+        ):
+            words.pop(0)
+        while words and (_DATE_WORD.fullmatch(words[-1]) or _NOT_A_NAME.fullmatch(words[-1])):
+            words.pop()
+        words = [w for w in words if not _SMALL_WORD.fullmatch(w)]
         name = clean_name(" ".join(words).strip(" &"))
-        if name:
+        if name and not all(_DATE_WORD.fullmatch(w) for w in name.split()):
             return name
     return None
+
+
+_HONORIFIC_WORD = re.compile(r"(?:Mr|Mrs|Ms|Dr)\.?$")
+_DATE_WORD = re.compile(
+    rf"{_WEEKDAY}|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|today|tomorrow|tonight",
+    re.IGNORECASE,
+)
+_SMALL_WORD = re.compile(r"up|with|the|for|about|on|to|and|back", re.IGNORECASE)
 
 
 def search_for(request: Request, name: str) -> Call | Done:
     """Look `name` up with search_contacts: the search to run next, or the last one run. A
     family ("the Hendersons") is filed under its surname, so an empty search for a plural is
-    tried once more in the singular."""
+    tried once more in the singular; a misspelt name ("Garica") once more by its first
+    letters, the results then matched fuzzily."""
     searches = [done for done in request.done if done.name == "search_contacts"]
     if not searches:
         return Call("search_contacts", {"query": name})
     found = searches[-1]
     empty = not found.error and not _items(found.result, "contacts")
-    if empty and len(searches) == 1 and re.search(r"[a-z]s$", name):
-        return Call("search_contacts", {"query": name[:-1]})
+    if empty and len(searches) == 1:
+        if re.search(r"[a-z]s$", name):
+            return Call("search_contacts", {"query": name[:-1]})
+        longest = max(name.split(), key=len)
+        if len(longest) >= 4:
+            return Call("search_contacts", {"query": longest[:3]})
+    if len(searches) == 2 and not found.error:
+        wide = _items(found.result, "contacts")
+        close = [
+            c
+            for c in wide
+            if word_similarity(name, f"{c.get('name', '')} {c.get('company', '')}") > 0
+        ]
+        if len(close) != len(wide):
+            return Done(found.name, found.arguments, {**found.result, "contacts": close})
     return found
+
+
+_LOOKUP_NOISE = re.compile(
+    r"\b(?:find|search|look(?:ing)? (?:up|for)|lookup|fnd|serch|get me|get|give me|show me|pull up"
+    r"|what'?s|whats|what is|who is|who has|do we have|is there|is|are|any|every|anyone|contacts?"
+    r"|customers?|clients?|the|a|an|for|named|called|matching|with|in|on file|in the system|number"
+    r"|phone|#|email|address|contact info|details|info|of|at|this|family|how do i reach|lives on"
+    r"|me|we|have|which|all|'s)\b|[?.!:,]",
+    re.IGNORECASE,
+)
+
+
+def search_contacts(request: Request) -> Step:
+    if not request.has("search_contacts"):
+        return unavailable("search_contacts")
+    found = _lookup(request)
+    if not isinstance(found, Done):
+        return found
+    if found.error:
+        return failed("search the contacts", found)
+    contacts = _items(found.result, "contacts")
+    query = str(found.arguments.get("query", ""))
+    if not contacts:
+        return f"No contact matches “{query}”."
+    lines = []
+    for contact in contacts[:LIST_ITEMS]:
+        facts = [
+            str(contact[k]) for k in ("phone", "email", "company", "address") if contact.get(k)
+        ]
+        lines.append(f"{contact.get('name')}" + (f": {', '.join(facts)}" if facts else ""))
+    more = " (more match; narrow it down)" if found.get("more") else ""
+    return f"{plural(len(contacts), 'contact')} matching “{query}”{more}:\n" + bullets(lines)
+
+
+def _lookup(request: Request) -> Step | Done:
+    """The search a lookup request makes: for the contact a pronoun points at, a phone
+    number's digits, or a name (retried as `search_for` does)."""
+    reference = refer(request.text, request.memory, "contact")
+    if reference is not None and reference.one is not None:
+        return search_for(request, reference.one.label)
+    digits = re.sub(r"\D", "", request.text)
+    if len(digits) >= 7:
+        return request.result("search_contacts") or Call("search_contacts", {"query": digits})
+    words = " ".join(_LOOKUP_NOISE.sub(" ", request.text.replace("\u2019", "'")).split())
+    name = clean_name(words)
+    if not name:
+        return "Who should I look up? Give me a name, a company or a phone number."
+    return search_for(request, name)
 
 
 def create_task(request: Request) -> Step:
@@ -444,7 +563,37 @@ def create_task(request: Request) -> Step:
     if found:
         priority = (found.group(1) or "high").lower()
         body = _PRIORITY.sub("", body)
-    words, due_words = split_due(body)
+    assignee = None
+    for_whom = _FOR_STAFF.match(body)
+    if for_whom and for_whom.group("who").lower() not in ("me", "myself"):
+        assignee = for_whom.group("who")
+        body = body[for_whom.end() :]
+    elif for_whom:
+        body = body[for_whom.end() :]
+    # The customer's name first, from the tenant's contacts, so it is masked before dates
+    # are read: "Call Sun Roofing about ..." is never due on Sunday.
+    name = named_contact(body)
+    names = [name] if name else []
+    unlinked = ""
+    contact_id = None
+    if name and request.has("search_contacts"):
+        searched = search_for(request, name)
+        if isinstance(searched, Call):
+            return searched
+        contacts = _items(searched.result, "contacts")
+        names += [str(c.get(key)) for c in contacts for key in ("name", "company") if c.get(key)]
+        exact = [c for c in contacts if str(c.get("name", "")).lower() == name.lower()]
+        if len(contacts) == 1 or len(exact) == 1:
+            contact_id = (exact or contacts)[0]["id"]
+        elif contacts:
+            unlinked = f" “{name}” matches several contacts, so I didn't link it to one."
+        else:
+            unlinked = f" No contact matches “{name}”, so it isn't linked to one."
+    elif not name:
+        customer = refer(body, request.memory, "contact")
+        if customer is not None and customer.one is not None:
+            contact_id = customer.one.id
+    words, due_words = split_due(body, names)
     title = words.strip(" .,:;-")
     if not title:
         return "What should the task say? For example: “create a task to call the Hendersons tomorrow at 5pm”."
@@ -453,36 +602,31 @@ def create_task(request: Request) -> Step:
         arguments["due"] = due_words
     if priority:
         arguments["priority"] = priority
-    # Link the customer the title names, when exactly one contact is theirs.
-    name = named_contact(title)
-    unlinked = ""
-    if name and request.has("search_contacts"):
-        searched = search_for(request, name)
-        if isinstance(searched, Call):
-            return searched
-        contacts = _items(searched.result, "contacts")
-        exact = [c for c in contacts if str(c.get("name", "")).lower() == name.lower()]
-        if len(contacts) == 1 or len(exact) == 1:
-            arguments["contact_id"] = (exact or contacts)[0]["id"]
-        elif contacts:
-            unlinked = f" “{name}” matches several contacts, so I didn't link it to one."
-        else:
-            unlinked = f" No contact matches “{name}”, so it isn't linked to one."
+    if assignee:
+        arguments["assignee"] = assignee
+    if contact_id:
+        arguments["contact_id"] = contact_id
     if done is None:
         return Call("create_task", arguments)
     if done.error:
         return failed("create that task", done)
     task = done.get("created") or {}
     linked = f", linked to {name_of(task)}" if name_of(task) else ""
-    due = f", due {when(task['due'])}" if task.get("due") else ""
+    due_at = f", due {when(task['due'])}" if task.get("due") else ""
     who = f", assigned to {task['assignee']}" if task.get("assignee") else ""
-    return f"Done: I created the task “{task.get('title', '')}”{linked}{due}{who}.{unlinked}"
+    return f"Done: I created the task “{task.get('title', '')}”{linked}{due_at}{who}.{unlinked}"
 
 
-_COMPLETE = re.compile(
-    r"(?:^|\b)(?:mark|set|check off|tick off|close|complete|finish|finished|done with|"
-    r"i (?:did|finished|completed|called|texted))\s+(?:the\s+|my\s+|off\s+)?(?P<what>.+?)"
-    r"(?:\s+(?:as\s+)?(?:done|complete|completed|finished|closed))?[.!]?$",
+# "a task for Marcus to measure the Brown roof": who does it, when it is a person's name.
+_FOR_STAFF = re.compile(r"^\s*for\s+(?P<who>me|myself|[A-Z][\w'-]+)\s+to\s+", re.IGNORECASE)
+
+
+# Words that say what to do with a task, not which task: left out when matching one.
+_TASK_VERBS = re.compile(
+    r"\b(?:mark(?:ed)?|set|check(?:ed)? off|tick(?:ed)? off|close(?:d)?(?: it)?(?: out)?|complete[d]?"
+    r"|compelte|finish(?:ed)?|done|is|are|was|were|it|its|it's|as|the|a|my|task|with|now|please|pls"
+    r"|all|you can|can you|that|this|one|has been|have been|i|i'm|we|we're|got|sorted|handled"
+    r"|off|out|to|too|just|already|is done|thanks)\b",
     re.IGNORECASE,
 )
 _GENERIC = {"follow", "followup", "up", "task", "call", "callback", "back", "the", "with", "my"}
@@ -493,10 +637,87 @@ def _task_words(description: str) -> list[str]:
     return [w for w in words if w not in _GENERIC] or words
 
 
+def describe_task(text: str, reference: Reference | None = None) -> str:
+    """The words of a request that say which task: 'the garcia follow up is done' ->
+    'garcia follow up'."""
+    if reference is not None and reference.words:
+        text = text.replace(reference.words, " ")
+    return " ".join(_TASK_VERBS.sub(" ", text).replace("!", " ").replace(".", " ").split())
+
+
+def task_score(words: list[str], task: dict[str, Any]) -> float:
+    """How well `words` name `task`: a word found (fuzzily) in its customer's name counts
+    twice, in its title once, a generic word ("call", "follow") half."""
+    contact = name_of(task)
+    title = str(task.get("title", ""))
+    total = 0.0
+    for word in words:
+        if contact and word_similarity(word, contact) > 0:
+            total += 2
+        elif word_similarity(word, title) > 0:
+            total += 0.5 if word in _GENERIC else 1
+    return total
+
+
+def pick_task(request: Request, description: str, what: str) -> Step | Record | dict[str, Any]:
+    """The one open task `description` names (or a reference points at): a record or a
+    listed task, the list_tasks call to make first, or a question when several fit."""
+    reference = refer(request.text, request.memory, "task")
+    if reference is not None and reference.superlative is None:
+        if reference.one is not None:
+            return reference.one
+        if reference.records:
+            return f"Which task should I {what}?\n" + bullets(
+                [task_line(r.data) if r.data else r.label for r in reference.records[:LIST_ITEMS]]
+            )
+        if not description or (reference.words and "one" in reference.words):
+            return (
+                f"Which task should I {what}? I have no list to count from yet: ask me to "
+                "list your tasks first, or name it."
+            )
+    arguments: dict[str, Any] = {"status": "pending", "limit": 50}
+    if reference is not None and reference.superlative is not None:
+        arguments["status"] = "overdue" if reference.overdue else "pending"
+    customer = refer(request.text, request.memory, "contact")
+    if customer is not None and customer.one is not None and reference is None:
+        arguments["contact_id"] = customer.one.id
+    listed = request.result("list_tasks")
+    if listed is None and request.has("list_tasks"):
+        return Call("list_tasks", arguments)
+    tasks = _items(listed.result if listed else None, "tasks")
+    if reference is not None and reference.superlative is not None:
+        return _superlative(tasks, reference.superlative) or (
+            f"There are no {'overdue' if reference.overdue else 'open'} tasks to {what}."
+        )
+    if "contact_id" in arguments and len(tasks) == 1:
+        return tasks[0]
+    words = _task_words(description)
+    ranked = sorted(tasks, key=lambda task: task_score(words, task), reverse=True)
+    best = task_score(words, ranked[0]) if ranked else 0
+    top = [task for task in ranked if best and task_score(words, task) == best]
+    if len(top) == 1:
+        return top[0]
+    if len(top) > 1:
+        return f"Several open tasks match; which one should I {what}?\n" + bullets(
+            [task_line(task) for task in top[:LIST_ITEMS]]
+        )
+    return {}  # not among them: the tool searches every open task by the description
+
+
+def _superlative(tasks: list[dict[str, Any]], which: str) -> dict[str, Any] | None:
+    if not tasks:
+        return None
+    dated = [(moment, t) for t in tasks if (moment := _moment(t.get("due"))) is not None]
+    if which in ("oldest", "earliest", "most overdue", "next"):
+        return min(dated, key=lambda pair: pair[0])[1] if dated else tasks[0]
+    if which in ("newest", "latest"):
+        return max(dated, key=lambda pair: pair[0])[1] if dated else tasks[-1]
+    return tasks[0]  # most urgent, top: the tool's own order
+
+
 def complete_task(request: Request) -> Step:
-    match = _COMPLETE.search(request.text)
-    description = (match.group("what") if match else request.text).strip(" .")
     completed = request.result("complete_task")
+    description = describe_task(request.text)
     if completed is not None:
         if completed.error:
             return failed("mark that task done", completed)
@@ -505,32 +726,148 @@ def complete_task(request: Request) -> Step:
         return f"Marked “{task.get('title', description)}”{contact} as done."
     if not request.has("complete_task"):
         return unavailable("complete_task")
-    listed = request.result("list_tasks")
-    if listed is None and request.has("list_tasks"):
-        return Call("list_tasks", {"status": "pending", "limit": 50})
-    words = _task_words(description)
-
-    def score(task: dict[str, Any]) -> int:
-        haystack = f"{task.get('title', '')} {name_of(task)}".lower()
-        return sum(1 for word in words if word in haystack)
-
-    tasks = _items(listed.result if listed else None, "tasks")
-    ranked = sorted(tasks, key=score, reverse=True)
-    best = score(ranked[0]) if ranked else 0
-    top = [task for task in ranked if best and score(task) == best]
-    if len(top) == 1:
-        return Call("complete_task", {"task_id": top[0]["id"]})
-    if len(top) > 1:
-        return "Several open tasks match; which one should I mark done?\n" + bullets(
-            [task_line(task) for task in top[:LIST_ITEMS]]
-        )
-    # Not among the most urgent: let the tool search every open task.
+    picked = pick_task(request, description, "mark done")
+    if isinstance(picked, Call | str):
+        return picked
+    if isinstance(picked, Record):
+        return Call("complete_task", {"task_id": picked.id})
+    if picked:
+        return Call("complete_task", {"task_id": picked["id"]})
+    if not description:
+        return "Which task should I mark done? Name it, or ask me to list your tasks."
     return Call("complete_task", {"task": description})
 
 
+# --- changing a task ---------------------------------------------------------------------
+
+_ASSIGN = re.compile(
+    r"\b(?:re-?assign|asign|reasign|assign|give|hand(?: off| over)?|transfer|pass)\b.*?\bto\s+"
+    r"(?P<who>.+?)\s*(?:pls|please)?[.!?]*$"
+    r"|^let\s+(?P<let>\w+(?:\s+[A-Z]\w+)?)\s+(?:handle|take|do|have)\b"
+    r"|\bshould go to\s+(?P<go>.+?)[.!?]*$"
+    r"|^(?P<should>[A-Z]\w+)\s+should\s+(?:take|handle|do|own)\b"
+    r"|\bput\b.*\bon\s+(?P<on>[A-Z]\w+)[.!?]*$",
+    re.IGNORECASE,
+)
+_QUEUE = re.compile(
+    r"^(?:the\s+)?(csr|rep|manager|ai)s?(?:\s+queue)?$|^(?:the\s+)?sales reps?$", re.I
+)
+_NEW_PRIORITY = re.compile(
+    r"\b(?P<level>high|medium|low|urgent)(?:\s+priority)?\b|\b(?P<way>lower|raise|bump up)\b.*\bpriority\b",
+    re.IGNORECASE,
+)
+_MOVE = re.compile(
+    r"\b(?:move|push|postpone|delay|reschedule|change|set|make|bump|due)\b", re.IGNORECASE
+)
+_RENAME = re.compile(r"\brename\b.*?\bto\s+(?P<title>.+)$", re.IGNORECASE)
+_CANCEL = re.compile(r"^\s*(?:please\s+)?(?:cancel|drop|scrap)\b", re.IGNORECASE)
+_REOPEN = re.compile(r"\breopen\b|\bre-open\b|\bundo (?:done|complete)", re.IGNORECASE)
+_CHANGE_WORDS = re.compile(
+    r"\b(?:re-?assign|asign|reasign|assign|give|hand(?: off| over)?|transfer|pass|move|push|postpone"
+    r"|delay|reschedule|change|set|make|bump|lower|raise|rename|cancel|reopen|let|should|go|take"
+    r"|handle|put|priority|due|date|of|on|to|until|till|back|the|a|task|it|that|this|one|pls"
+    r"|please|can|you|high|medium|low|urgent|as|mark|up)\b",
+    re.IGNORECASE,
+)
+
+
+def task_changes(request: Request) -> tuple[dict[str, Any], str]:
+    """The changes asked for (update_task's arguments) and the words left that say which
+    task: 'assign the Garcia task to Marcus' -> ({'assignee': 'Marcus'}, 'Garcia')."""
+    text = request.text.strip()
+    changes: dict[str, Any] = {}
+    rest = text
+    renamed = _RENAME.search(rest)
+    if renamed:
+        changes["title"] = renamed.group("title").strip(' ."“”')
+        rest = rest[: renamed.start("title")]
+    if _CANCEL.match(rest):
+        changes["status"] = "cancelled"
+    elif _REOPEN.search(rest):
+        changes["status"] = "open"
+    assigned = _ASSIGN.search(rest)
+    if assigned:
+        key = next(k for k in ("who", "let", "go", "should", "on") if assigned.group(k))
+        who = assigned.group(key).strip(" .")
+        due = find_due(who)
+        if key == "who" and due.words and not due.rest.strip():
+            changes["due"] = due.words  # "move it to friday": a day, not a person
+        else:
+            queue = _QUEUE.match(who)
+            if queue:
+                changes["assignee"] = (queue.group(1) or "rep").lower()
+            else:
+                changes["assignee"] = "me" if who.lower() in ("me", "myself") else who
+        rest = rest[: assigned.start(key)] + " " + rest[assigned.end(key) :]
+    level = _NEW_PRIORITY.search(rest)
+    if level and "priority" not in changes:
+        word = (level.group("level") or level.group("way") or "").lower()
+        changes["priority"] = {
+            "urgent": "high",
+            "lower": "low",
+            "raise": "high",
+            "bump up": "high",
+        }.get(word, word)
+        rest = rest[: level.start()] + " " + rest[level.end() :]
+    if "due" not in changes and _MOVE.search(rest):
+        names = [r.label for r in request.memory.last("contact")]
+        due = find_due(rest, names)
+        if due.words:
+            changes["due"] = due.words
+            rest = due.rest
+    return changes, " ".join(_CHANGE_WORDS.sub(" ", rest).replace("?", " ").split())
+
+
+def update_task(request: Request) -> Step:
+    updated = request.result("update_task")
+    if updated is not None:
+        if updated.error:
+            return failed("change that task", updated)
+        task = updated.get("updated") or {}
+        changed = [str(c) for c in (updated.get("changed") or [])]
+        said = []
+        if "assignee_id" in changed or "assigned_role" in changed:
+            said.append(
+                f"assigned to {task['assignee']}"
+                if task.get("assignee")
+                else f"in the {task.get('assigned_role')} queue"
+            )
+        if "due_at" in changed:
+            said.append(f"due {when(task.get('due'))}" if task.get("due") else "no due time")
+        if "priority" in changed:
+            said.append(f"{task.get('priority')} priority")
+        if "status" in changed:
+            said.append(str(task.get("status")))
+        if "title" in changed:
+            said.append("renamed")
+        contact = f" ({name_of(task)})" if name_of(task) else ""
+        return f"Updated “{task.get('title', '')}”{contact}: {', '.join(said) or 'saved'}."
+    if not request.has("update_task"):
+        return unavailable("update_task")
+    changes, description = task_changes(request)
+    if not changes:
+        return (
+            "What should I change about it: who it's assigned to, when it's due, or its "
+            "priority? For example: “assign the Garcia task to Marcus”."
+        )
+    picked = pick_task(request, description, "change")
+    if isinstance(picked, Call | str):
+        return picked
+    if isinstance(picked, Record):
+        return Call("update_task", {"task_id": picked.id, **changes})
+    if picked:
+        return Call("update_task", {"task_id": picked["id"], **changes})
+    if not description:
+        return "Which task should I change? Name it, or ask me to list your tasks."
+    return Call("update_task", {"task": description, **changes})
+
+
 _SUMMARY = re.compile(
-    r"(?:summari[sz]e|summary (?:of|for|on)|tell me about|brief me on|what do (?:we|i) know "
-    r"about|overview (?:of|for)|pull up|look up|who is)\s+(?P<who>.+)",
+    r"(?:summari[sz]e|sumari[sz]e|summary (?:of|for|on)|tell me (?:more )?(?:about|abt)|brief me on"
+    r"|what do (?:we|i) know about|overview (?:of|for)|pull up|look up|who is|who are|info on"
+    r"|details on|catch me up on|the story with|going on with|history (?:for|with)|background on"
+    r"|status (?:of|with)|where are we with|rundown on|everything about|latest with|record for"
+    r"|happened with|deal with|lowdown on|recap|profile of|remind me who|how's)\s+(?P<who>.+)",
     re.IGNORECASE,
 )
 _NAME_NOISE = re.compile(
@@ -548,17 +885,29 @@ def clean_name(raw: str) -> str:
 
 
 def summarize_contact(request: Request) -> Step:
-    match = _SUMMARY.search(request.text)
-    name = clean_name(match.group("who")) if match else ""
-    if not name:
-        return "Whose account should I summarize? Give me a name or phone number."
     summary = request.result("get_contact_summary")
     if summary is not None:
         if summary.error:
-            return failed(f"summarize {name}", summary)
+            return failed("summarize that account", summary)
         return phrase_summary(summary.result)
     if not request.has("get_contact_summary"):
         return unavailable("get_contact_summary")
+    reference = refer(request.text, request.memory, "contact")
+    if reference is not None:
+        if reference.one is not None:
+            return Call("get_contact_summary", {"contact_id": reference.one.id})
+        if reference.records:
+            lines = [r.label for r in reference.records[:LIST_ITEMS]]
+            return "Which customer do you mean?\n" + bullets(lines)
+    match = _SUMMARY.search(request.text)
+    raw = match.group("who") if match else named_contact(request.text) or ""
+    if not raw:
+        raw = _LOOKUP_NOISE.sub(" ", request.text.replace("\u2019", "'"))
+    name = clean_name(
+        re.sub(r"\b(?:job|project|deal|lead|acount|going|the|are)\b", " ", raw, flags=re.I)
+    )
+    if not name:
+        return "Whose account should I summarize? Give me a name or phone number."
     if not request.has("search_contacts"):
         return Call("get_contact_summary", {"contact": name})
     found = search_for(request, name)
@@ -569,10 +918,23 @@ def summarize_contact(request: Request) -> Step:
     contacts = _items(found.result, "contacts")
     if not contacts:
         return f"I couldn't find a contact matching “{name}”."
-    if len(contacts) > 1:
-        lines = [f"{c.get('name')} ({c.get('phone') or 'no phone'})" for c in contacts]
+    chosen = _closest_contacts(name, contacts)
+    if len(chosen) > 1:
+        lines = [f"{c.get('name')} ({c.get('phone') or 'no phone'})" for c in chosen]
         return f"Several contacts match “{name}”; which one?\n" + bullets(lines[:LIST_ITEMS])
-    return Call("get_contact_summary", {"contact_id": contacts[0]["id"]})
+    return Call("get_contact_summary", {"contact_id": chosen[0]["id"]})
+
+
+def _closest_contacts(name: str, contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the contacts a search found, those `name` names best (a wider search for a
+    misspelt name brings back neighbours too)."""
+    if len(contacts) == 1:
+        return contacts
+    scored = [
+        (word_similarity(name, f"{c.get('name', '')} {c.get('company', '')}"), c) for c in contacts
+    ]
+    best = max(score for score, _ in scored)
+    return [c for score, c in scored if score == best] if best > 0 else contacts
 
 
 def phrase_summary(result: dict[str, Any]) -> str:
@@ -630,18 +992,40 @@ _WHEN = re.compile(
     rf"|{_MONTH} \d{{1,2}}|\d{{4}}-\d{{2}}-\d{{2}})\b",
     re.IGNORECASE,
 )
+_DAY_NUMBER = re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_SINGLE_DAYS = (
+    "today",
+    "tomorrow",
+    "yesterday",
+    "this week",
+    "next week",
+    "next 7 days",
+    "this month",
+)
 
 
 def appointments(request: Request) -> Step:
-    found = _WHEN.search(request.text)
-    day = found.group(1).lower() if found else "today"
+    text = request.text.replace("tomorow", "tomorrow").replace("tmrw", "tomorrow")
+    found = _WHEN.search(text)
+    number = _DAY_NUMBER.search(text)
+    if number and (found is None or not re.match(_MONTH, found.group(1), re.I)):
+        day = f"the {number.group(1)}{_suffix(int(number.group(1)))}"
+    elif found:
+        day = found.group(1).lower()
+    else:
+        day = find_due(text).words or "today"
     got = _needs(request, "list_appointments", f"list the appointments for {day}", {"when": day})
     if not isinstance(got, Done):
         return got
     items = _items(got.result, "appointments")
-    label = str((got.get("range") or {}).get("label") or day)
+    span = got.get("range") or {}
+    label = str(span.get("label") or day)
+    if label not in _SINGLE_DAYS and _moment(span.get("from")):
+        label = f"{label} ({_moment(span.get('from')).strftime('%a %b %-d')})"  # type: ignore[union-attr]
+    named = label if label in ("today", "tomorrow") else "for " + label
+    note = scope_note(got.result)
     if not items:
-        return f"No appointments {label if label in ('today', 'tomorrow') else 'for ' + label}."
+        return f"No appointments {named}.{note}"
     lines = []
     for item in items[: 2 * LIST_ITEMS]:
         start, end = _moment(item.get("starts")), _moment(item.get("ends"))
@@ -658,8 +1042,14 @@ def appointments(request: Request) -> Step:
         if item.get("status") and item["status"] != "scheduled":
             details.append(str(item["status"]))
         lines.append(f"{slot}: {', '.join(details)}")
-    heading = f"{plural(len(items), 'appointment')} {label if label in ('today', 'tomorrow') else 'for ' + label}"
-    return f"{heading}:\n" + bullets(lines) + more_note(len(items), len(lines))
+    heading = f"{plural(len(items), 'appointment')} {named}"
+    return f"{heading}:\n" + bullets(lines) + more_note(len(items), len(lines)) + note
+
+
+def _suffix(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
 
 
 def who_answers(item: dict[str, Any]) -> str:
@@ -693,17 +1083,33 @@ def unanswered(request: Request) -> Step:
     )
 
 
+_OVERDUE = re.compile(r"\boverdue\b|\blate\b|\bpast due\b|\bbehind\b", re.IGNORECASE)
+_DUE_WINDOW = re.compile(
+    r"\b(?:due |for )?(today|tomorrow|this week)(?:'?s)?\b|\btoday'?s tasks\b", re.IGNORECASE
+)
+_QUEUE_WORDS = re.compile(r"\b(csr|rep|manager)s?(?:'s)? queue\b", re.IGNORECASE)
+
+
 def tasks(request: Request) -> Step:
-    status = "overdue" if "overdue" in request.lower else "pending"
+    status = "overdue" if _OVERDUE.search(request.text) else "pending"
     arguments: dict[str, Any] = {"status": status, "limit": 20}
-    if re.search(r"\bdue today\b|\btoday'?s tasks\b", request.lower):
-        arguments["due"] = "today"
+    window = _DUE_WINDOW.search(request.text)
+    if window and re.search(r"\bdue\b|\btasks?\b|\bto-?dos?\b", request.text, re.I):
+        arguments["due"] = (window.group(1) or "today").lower().replace(" ", "_")
+    if re.search(r"\bhigh[- ]priority\b|\burgent\b", request.text, re.I):
+        arguments["priority"] = "high"
+    queue = _QUEUE_WORDS.search(request.text)
+    if queue:
+        arguments["assigned_role"] = queue.group(1).lower()
     got = _needs(request, "list_tasks", "list your tasks", arguments)
     if not isinstance(got, Done):
         return got
     items = _items(got.result, "tasks")
+    note = scope_note(got.result)
     if not items:
-        return "No overdue tasks. Nice work!" if status == "overdue" else "You have no open tasks."
+        return (
+            "No overdue tasks. Nice work!" if status == "overdue" else "You have no open tasks."
+        ) + note
     total = _number(got.result, "total") or len(items)
     heading = (
         f"{plural(total, 'overdue task')}; tackle them in this order (highest priority, "
@@ -712,7 +1118,7 @@ def tasks(request: Request) -> Step:
         else f"{plural(total, 'open task')}, most urgent first:"
     )
     lines = [task_line(task) for task in items[:LIST_ITEMS]]
-    return f"{heading}\n" + bullets(lines) + more_note(total, len(lines))
+    return f"{heading}\n" + bullets(lines) + more_note(total, len(lines)) + note
 
 
 # Field words anywhere in the title; desk work by the title's leading verb, so "Coach Marcus
@@ -886,7 +1292,18 @@ def send_sms(request: Request) -> Step:
     if parsed is None:
         return "Who should I text, and what should it say? For example: “text Mrs. Lopez that the crew is running 15 minutes late”."
     who, body = parsed
-    got = _needs(request, "send_sms", "send that text", {"contact": clean_name(who), "body": body})
+    target: dict[str, Any] = {"contact": clean_name(who)}
+    reference = refer(who, request.memory, "contact")
+    if reference is not None:
+        if reference.one is None:
+            if reference.records:
+                return "Which customer should I text?\n" + bullets(
+                    [r.label for r in reference.records[:LIST_ITEMS]]
+                )
+            return "Who should I text? I don't know who you mean yet: give me a name."
+        target = {"contact_id": reference.one.id}
+        who = reference.one.label
+    got = _needs(request, "send_sms", "send that text", {**target, "body": body})
     if not isinstance(got, Done):
         return got
     sent = got.get("sent") or {}
@@ -895,99 +1312,29 @@ def send_sms(request: Request) -> Step:
 
 
 def greeting(request: Request) -> Step:
-    if re.search(r"\bthanks?\b|\bthank you\b|\bthx\b", request.lower):
-        return "You're welcome! Anything else?"
     return "Hi! " + capabilities(request)
 
 
-def _has(*patterns: str) -> Callable[[str], bool]:
-    compiled = re.compile("|".join(patterns), re.IGNORECASE)
-    return lambda text: compiled.search(text) is not None
+def thanks(request: Request) -> Step:
+    return "You're welcome! Anything else?"
 
 
-INTENTS: list[tuple[Callable[[str], bool], Callable[[Request], Step]]] = [
-    (lambda text: parse_sms(text) is not None, send_sms),
-    (
-        _has(
-            r"^(?:please\s+)?(?:can you\s+|could you\s+)?(?:create|add|make|set up|open|log)\b.*"
-            r"\b(?:task|reminder|to-?do|follow[- ]?up)\b",
-            r"^remind me\b",
-            r"^new task\b",
-        ),
-        create_task,
-    ),
-    (
-        _has(
-            r"\b(?:mark|set|tick|check)\b.*\b(?:done|complete|completed|finished|off)\b",
-            r"^(?:complete|finish|close)\b",
-            r"\bi (?:finished|completed)\b",
-        ),
-        complete_task,
-    ),
-    (
-        _has(
-            r"\bsummar",
-            r"\btell me about\b",
-            r"\bbrief me on\b",
-            r"\bwhat do (?:we|i) know about\b",
-            r"\boverview (?:of|for)\b",
-            r"\bpull up\b",
-        ),
-        summarize_contact,
-    ),
-    (_has(r"\bdelegat", r"\bhand (?:off|over)\b", r"\boffload\b"), delegate),
-    (_has(r"\bplan\b", r"\bnext (?:\d+|an?|one|two|three|four|few|couple(?: of)?) hours?\b"), plan),
-    (
-        _has(
-            r"\bappointments?\b",
-            r"\bappts?\b",
-            r"\bcalendar\b",
-            r"\bmy schedule\b",
-            r"\bwho am i (?:seeing|meeting)\b",
-        ),
-        appointments,
-    ),
-    (
-        _has(
-            r"\bunanswered\b",
-            r"\bwaiting (?:on|for) (?:a |my |our )?(?:reply|response|answer)",
-            r"\bwho (?:texted|messaged)\b",
-            r"\binbox\b",
-            r"\bneeds? a reply\b",
-        ),
-        unanswered,
-    ),
-    (
-        _has(
-            r"follow[\s-]?up",
-            r"\bwho (?:should|do|must) i (?:call|contact|text|reach)",
-            r"\breach out\b",
-            r"\bcall back\b",
-        ),
-        follow_ups,
-    ),
-    (_has(r"\btasks?\b", r"\bto-?dos?\b", r"\boverdue\b"), tasks),
-    (
-        _has(
-            r"\burgent\b",
-            r"\bpriorit",
-            r"\bmost important\b",
-            r"\bfocus\b",
-            r"\bwhat should i (?:do|work on|start|tackle)\b",
-            r"\bstart with\b",
-            r"\bdigest\b",
-            r"\bmy day\b",
-            r"\bwhat'?s (?:going on|happening|up)\b",
-            r"\bat a glance\b",
-        ),
-        most_urgent,
-    ),
-    (
-        _has(
-            r"^(?:hi|hello|hey|good (?:morning|afternoon|evening))\b",
-            r"\bthanks?\b",
-            r"\bthank you\b",
-        ),
-        greeting,
-    ),
-]
+HANDLERS: dict[str, Callable[[Request], Step]] = {
+    "urgent": lambda request: most_urgent(request),
+    "plan": lambda request: plan(request),
+    "follow_ups": lambda request: follow_ups(request),
+    "list_tasks": tasks,
+    "delegate": lambda request: delegate(request),
+    "create_task": create_task,
+    "complete_task": complete_task,
+    "update_task": update_task,
+    "appointments": appointments,
+    "unanswered": lambda request: unanswered(request),
+    "summarize_contact": summarize_contact,
+    "search_contacts": search_contacts,
+    "send_sms": send_sms,
+    "greeting": greeting,
+    "thanks": thanks,
+    "help": capabilities,
+    "out_of_scope": refuse,
+}
