@@ -46,8 +46,9 @@ class AppointmentTextSettings(TenantScoped, Base):
     reminder_offsets: Mapped[list[int]] = mapped_column(
         JSONDoc, default=lambda: list(DEFAULT_OFFSETS)
     )
-    quiet_start: Mapped[str | None] = mapped_column(String(5), default=DEFAULT_QUIET_START)
-    quiet_end: Mapped[str | None] = mapped_column(String(5), default=DEFAULT_QUIET_END)
+    # Null: no quiet hours (a new row is given the defaults by the service).
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
     confirmation_template: Mapped[str | None] = mapped_column(Text)
     reminder_template: Mapped[str | None] = mapped_column(Text)
 
