@@ -309,3 +309,24 @@ async def test_a_reminder_that_would_only_fit_in_quiet_hours_is_not_planned(
     # The confirmation answers the booking and goes at once; no reminder can be sent.
     assert [(t.purpose, t.status) for t in texts] == [("confirmation", "sent")]
     assert len(await otto_texts(session, contact)) == 1
+
+
+async def test_an_appointments_texts_are_read_within_the_readers_scope(
+    client: httpx.AsyncClient,
+    as_user: AsUser,
+    inbox: Inbox,
+    factory: Factory,
+    db: Database,
+    frozen_clock: Any,
+) -> None:
+    from switchboard.tenancy.models import Role
+
+    contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
+    theirs = await book(client, as_user, inbox.csr, contact, MONDAY_2PM, rep_id=str(inbox.rep.id))
+    await drain(db)
+    url = f"/api/appointments/{theirs}/texts"
+    assert len((await client.get(url, headers=as_user(inbox.rep))).json()) == 3
+    other_rep = await factory.user(inbox.tenant, Role.rep)
+    assert (await client.get(url, headers=as_user(other_rep))).status_code == 404
+    elsewhere = await factory.user(await factory.tenant(), Role.manager)
+    assert (await client.get(url, headers=as_user(elsewhere))).status_code == 404

@@ -291,14 +291,10 @@ async def plan_appointment_texts(
     return texts
 
 
-async def plan_company_texts(session: AsyncSession, tenant_id: uuid.UUID) -> int:
-    """Plan again every upcoming appointment of the company (its time zone or settings
-    changed); returns how many."""
-    repo = AppointmentTextRepository(session, tenant_id)
-    ids = await repo.upcoming_appointment_ids(utcnow())
-    for appointment_id in ids:
-        await plan_appointment_texts(session, tenant_id, appointment_id, booked=False)
-    return len(ids)
+async def upcoming_appointments(session: AsyncSession, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The company's appointments to plan again when its time zone or settings change:
+    those still to come, and those with texts still pending."""
+    return await AppointmentTextRepository(session, tenant_id).upcoming_appointment_ids(utcnow())
 
 
 # --- sending --------------------------------------------------------------------------------
