@@ -330,3 +330,33 @@ async def test_an_appointments_texts_are_read_within_the_readers_scope(
     assert (await client.get(url, headers=as_user(other_rep))).status_code == 404
     elsewhere = await factory.user(await factory.tenant(), Role.manager)
     assert (await client.get(url, headers=as_user(elsewhere))).status_code == 404
+
+
+async def test_a_text_whose_appointment_moved_before_its_plan_ran(
+    inbox: Inbox, factory: Factory, session: AsyncSession, frozen_clock: Any
+) -> None:
+    """The send job may run between a move's commit and the move's plan job: the
+    confirmation still goes, with the new time, and a reminder is planned again, not sent
+    for the old time nor lost."""
+    from switchboard.appointment_texts.service import plan_appointment_texts, send_text
+
+    contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
+    appointment = await factory.appointment(inbox.tenant, contact, starts_at=MONDAY_2PM)
+    confirmation, day_before, hour_before = await plan_appointment_texts(
+        session, inbox.tenant.id, appointment.id, booked=True
+    )
+    tuesday = MONDAY_2PM + timedelta(days=1)
+    appointment.starts_at, appointment.ends_at = tuesday, tuesday + timedelta(hours=1)
+    await session.flush()
+
+    await send_text(session, inbox.tenant.id, confirmation.id)
+    assert confirmation.status == TextStatus.sent
+    [message] = await otto_texts(session, contact)
+    assert "Tuesday, November 24 at 2:00 PM" in message.body
+
+    frozen_clock.now = day_before.due_at
+    await send_text(session, inbox.tenant.id, day_before.id)
+    assert len(await otto_texts(session, contact)) == 1
+    assert (day_before.status, day_before.appointment_starts_at) == (TextStatus.scheduled, tuesday)
+    assert day_before.due_at == tuesday - timedelta(days=1)
+    assert hour_before.due_at == tuesday - timedelta(hours=1)

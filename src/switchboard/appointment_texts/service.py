@@ -322,10 +322,15 @@ async def send_text(
     if stop is not None:
         await withdraw(session, text, stop)
         return text
-    if text.appointment_starts_at != appointment.starts_at:
-        await withdraw(session, text, "the appointment moved")
-        return text
     tenant = await get_tenant(session, tenant_id)
+    if text.appointment_starts_at != appointment.starts_at:
+        # Moved, and its plan job has not run yet: a confirmation goes with the new time
+        # (it is written from the appointment as it is now); reminders are planned again.
+        if text.purpose == TextPurpose.reminder:
+            texts = await repo.of_appointment(appointment.id)
+            await _Planner(session, tenant, settings, appointment, texts).plan(booked=False)
+            return text
+        text.appointment_starts_at = appointment.starts_at
     if text.purpose == TextPurpose.reminder and not await _still_timely(
         session, tenant, settings, appointment, text, now
     ):
