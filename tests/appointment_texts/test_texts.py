@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.appointment_texts.models import TextPurpose, TextStatus
+from switchboard.appointment_texts.service import plan_appointment_texts, send_text
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus
 from switchboard.messaging.models import MessageKind, MessageStatus
 from switchboard.messaging.service import record_opt_out
+from switchboard.tenancy.models import Role
 from tests.appointment_texts.support import (
     book,
     change,
@@ -319,8 +321,6 @@ async def test_an_appointments_texts_are_read_within_the_readers_scope(
     db: Database,
     frozen_clock: Any,
 ) -> None:
-    from switchboard.tenancy.models import Role
-
     contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
     theirs = await book(client, as_user, inbox.csr, contact, MONDAY_2PM, rep_id=str(inbox.rep.id))
     await drain(db)
@@ -338,8 +338,6 @@ async def test_a_text_whose_appointment_moved_before_its_plan_ran(
     """The send job may run between a move's commit and the move's plan job: the
     confirmation still goes, with the new time, and a reminder is planned again, not sent
     for the old time nor lost."""
-    from switchboard.appointment_texts.service import plan_appointment_texts, send_text
-
     contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
     appointment = await factory.appointment(inbox.tenant, contact, starts_at=MONDAY_2PM)
     confirmation, day_before, hour_before = await plan_appointment_texts(
