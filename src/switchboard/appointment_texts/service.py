@@ -496,4 +496,5 @@ class AppointmentTextSettingsService:
 
 
 def retime_company_texts(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    enqueue(session, RETIME_JOB, {"tenant_id": str(tenant_id)}, tenant_id=tenant_id)
+    payload = {"tenant_id": str(tenant_id)}
+    enqueue(session, RETIME_APPOINTMENT_TEXTS_JOB, payload, tenant_id=tenant_id)
