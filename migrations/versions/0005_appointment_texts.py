@@ -1,7 +1,7 @@
 """appointment texts: each company's settings, and every confirmation and reminder planned
 
-Revision ID: 0004_appointment_texts
-Revises: 0003_inbox
+Revision ID: 0005_appointment_texts
+Revises: 0004_dashboard_indexes
 Create Date: 2026-12-02 05:16:27.154648
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004_appointment_texts"
-down_revision: str | None = "0003_inbox"
+revision: str = "0005_appointment_texts"
+down_revision: str | None = "0004_dashboard_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
