@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
+from switchboard.appointment_texts.endpoints import router as appointment_texts_router
 from switchboard.assistant.endpoints import router as assistant_router
 from switchboard.channels.twilio.endpoints import router as twilio_router
 from switchboard.chatkit import available as chatkit_available
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in (
         auth_router,
         crm_router,
+        appointment_texts_router,
         timeline_router,
         tasks_router,
         messaging_router,

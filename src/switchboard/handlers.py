@@ -6,4 +6,5 @@ from __future__ import annotations
 
 def register_job_handlers() -> None:
     from switchboard.ai import autoresponder  # noqa: F401  (ai.auto_reply)
+    from switchboard.appointment_texts import jobs as appointment_texts  # noqa: F401
     from switchboard.messaging import jobs  # noqa: F401  (messaging.send, messaging.status)

@@ -1,5 +1,6 @@
 """Every table, imported once so metadata (Alembic, tests) sees the whole schema."""
 
+from switchboard.appointment_texts.models import AppointmentText, AppointmentTextSettings
 from switchboard.assistant.models import ChatMessage, Conversation
 from switchboard.crm.models import (
     Appointment,
@@ -20,6 +21,8 @@ from switchboard.tenancy.models import ChannelAccount, Tenant, User
 
 __all__ = [
     "Appointment",
+    "AppointmentText",
+    "AppointmentTextSettings",
     "Base",
     "Call",
     "CallAnalysis",

@@ -54,6 +54,7 @@ from switchboard.crm.schemas import (
 )
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField
+from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, Str, apply_changes
@@ -74,6 +75,12 @@ REP_APPOINTMENT_STATUSES = frozenset(
         AppointmentStatus.no_show,
     }
 )
+
+# Plans an appointment's confirmation and reminders after its booking or change commits
+# (the handler lives in appointment_texts/jobs.py): {"tenant_id", "appointment_id", "booked"}.
+APPOINTMENT_TEXTS_JOB = "appointment_texts.plan"
+# What, changed, makes an appointment's texts planned again.
+TEXTED_FIELDS = ("starts_at", "status")
 
 # --- contacts -------------------------------------------------------------------------------
 
@@ -354,7 +361,9 @@ class AppointmentService(ScopedService[Appointment]):
         if appointment.address is None:
             contacts = ContactRepository(self.session, self.user.tenant_id)
             appointment.address = (await contacts.get(data.contact_id)).address
-        return await self._stored(appointment)
+        stored = await self._stored(appointment)
+        self._plan_texts(stored, booked=True)
+        return stored
 
     async def update(self, ident: uuid.UUID, data: AppointmentUpdate) -> Appointment:
         """A rep may confirm, complete or mark a no-show on their own appointment, and edit
@@ -376,7 +385,18 @@ class AppointmentService(ScopedService[Appointment]):
         apply_changes(appointment, changes)
         if appointment.ends_at <= appointment.starts_at:
             raise InvalidField("ends_at", "the end must come after the start")
+        if any(name in moved for name in TEXTED_FIELDS):
+            self._plan_texts(appointment, booked=False)
         return await self._stored(appointment)
+
+    def _plan_texts(self, appointment: Appointment, *, booked: bool) -> None:
+        """The customer's confirmation and reminders follow the booking, after it commits."""
+        payload = {
+            "tenant_id": str(appointment.tenant_id),
+            "appointment_id": str(appointment.id),
+            "booked": booked,
+        }
+        enqueue(self.session, APPOINTMENT_TEXTS_JOB, payload, tenant_id=appointment.tenant_id)
 
 
 # --- rep shifts -----------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.appointment_texts.models import TextStatus
+from switchboard.appointment_texts.service import plan_appointment_texts
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -177,7 +179,27 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     for layer in sorted(set(_LAYERS.values())):
         session.add_all([row for row in rows if _LAYERS[type(row)] == layer])
         await session.flush()
-    return SeedReport({f"{b.tenant.name} ({b.tenant.slug})": b.report() for b in builders})
+    reports = {}
+    for builder in builders:
+        report = builder.report()
+        reminders = await _plan_reminders(session, builder)
+        if reminders:
+            report["scheduled reminder" if reminders == 1 else "scheduled reminders"] = reminders
+        reports[f"{builder.tenant.name} ({builder.tenant.slug})"] = report
+    return SeedReport(reports)
+
+
+async def _plan_reminders(session: AsyncSession, builder: _CompanyBuilder) -> int:
+    """The upcoming appointments' reminders, planned by the appointment-text rules
+    themselves (their jobs send them when due, like any booking's); no confirmation: these
+    were booked before the demo began."""
+    planned = 0
+    for appointment in builder.appointments.values():
+        texts = await plan_appointment_texts(
+            session, builder.tenant.id, appointment.id, booked=False
+        )
+        planned += sum(1 for text in texts if text.status == TextStatus.scheduled)
+    return planned
 
 
 def _provider_id(prefix: str, *parts: object) -> str:

@@ -205,6 +205,29 @@ def insert_jobs_postgres(prefix: str = "") -> Insert:
     return insert(_jobs).from_select(_JOB_COLUMNS, unnest_rows(_jobs, _JOB_COLUMNS, prefix))
 
 
+async def move_queued(session: AsyncSession, job_id: uuid.UUID, run_after: datetime) -> bool:
+    """Move a job that is still queued to `run_after` (a reminder whose appointment moved);
+    False when it is no longer queued (it runs, or ran): enqueue another one then."""
+    moved = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.queued)
+        .values(run_after=run_after)
+        .execution_options(synchronize_session=False)
+    )
+    wake_workers_after_commit(session)
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
+async def drop_queued(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """Delete a job that is still queued (what it would do is withdrawn); one already
+    running is left to its run, which must find nothing to do."""
+    await session.execute(
+        delete(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.queued)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def wake_workers_after_commit(session: AsyncSession) -> None:
     """Wake this process's workers once the session's transaction (with new jobs) commits."""
     after_commit(session, _wake_workers)

@@ -34,3 +34,4 @@ SMS_BODY = 1600  # Twilio's limit for one SMS or WhatsApp message body
 SUMMARY = 20_000
 TRANSCRIPT = 200_000
 RECORDING_TRANSCRIPT = 500_000
+SMS_TEMPLATE = 480  # a company's own text (appointment texts): three SMS segments

@@ -790,6 +790,16 @@ class InboxService(ScopedService[MessagingSession]):
         messages = MessageRepository(self.session, self.user.tenant_id)
         return await messages.after(ident, anchor, limit)
 
+    async def messages_by_id(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Message]:
+        """Those of `ids` that are messages of this company, by id, in one query (a
+        contact timeline's page, which names them: who sent each one)."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        messages = MessageRepository(self.session, self.user.tenant_id)
+        rows = await self.session.execute(messages.select().where(Message.id.in_(wanted)))
+        return {row.id: row for row in rows.scalars()}
+
     async def message(self, ident: uuid.UUID, message_id: uuid.UUID) -> Message:
         """One message of a session the user can see."""
         conversation = await self.get(ident)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.config import Settings
 from switchboard.kit.errors import Conflict, Forbidden, Unauthorized
 from switchboard.kit.events import Event, emit
+from switchboard.kit.jobs import enqueue
 from switchboard.kit.models import Base
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.schemas import apply_changes
@@ -37,6 +38,9 @@ from switchboard.tenancy.throttle import LoginThrottle
 # a deactivated user is signed out there too and a new role is read on reconnecting.
 USER_UPDATED = "user.updated"
 MANAGING_ROLES = (Role.manager, Role.admin)
+# Plans the company's pending appointment texts again once a new time zone commits (their
+# quiet hours are the company's local time); the handler lives in appointment_texts/jobs.py.
+RETIME_APPOINTMENT_TEXTS_JOB = "appointment_texts.retime"
 KIND_NAMES = {ChannelKind.sms: "SMS", ChannelKind.whatsapp: "WhatsApp", ChannelKind.voice: "Voice"}
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
@@ -184,8 +188,12 @@ class CompanyService:
         if "business_hours" in changes:
             merged = {**(tenant.business_hours or {}), **changes["business_hours"]}
             changes["business_hours"] = {day: merged.get(day) for day in WEEKDAYS}
+        moved_zone = changes.get("timezone", tenant.timezone) != tenant.timezone
         apply_changes(tenant, changes)
         await self.session.flush()
+        if moved_zone:
+            payload = {"tenant_id": str(tenant.id)}
+            enqueue(self.session, RETIME_APPOINTMENT_TEXTS_JOB, payload, tenant_id=tenant.id)
         return tenant
 
     # --- the team ------------------------------------------------------------------------

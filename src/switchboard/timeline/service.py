@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import String, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.appointment_texts.models import AppointmentText
+from switchboard.appointment_texts.service import texts_by_appointment
 from switchboard.crm.models import Appointment, Call, ContactCard, Lead, RecordingSession
 from switchboard.crm.repository import (
     AppointmentRepository,
@@ -32,6 +34,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams, decode_values, encode_values
 from switchboard.kit.schemas import Schema
 from switchboard.messaging.models import Message
+from switchboard.messaging.service import InboxService
 from switchboard.tasks.models import Task, effective_status
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.service import TaskFilters, TaskService
@@ -141,6 +144,28 @@ async def timeline_records(
         i.id for i in items if i.kind == "recording"
     )
     return {**calls, **recordings}
+
+
+@dataclass(frozen=True)
+class TimelineTexts:
+    """Who sent each text on a timeline page, and the confirmation and reminders planned
+    for each of its appointments."""
+
+    messages: dict[uuid.UUID, Message]
+    by_appointment: dict[uuid.UUID, list[AppointmentText]]
+
+
+async def timeline_texts(
+    session: AsyncSession, user: User, items: list[TimelineItem]
+) -> TimelineTexts:
+    """Two queries, whatever the page holds."""
+    messages = await InboxService(session, user).messages_by_id(
+        i.id for i in items if i.kind == TimelineKind.message
+    )
+    planned = await texts_by_appointment(
+        session, user, (i.id for i in items if i.kind == TimelineKind.appointment)
+    )
+    return TimelineTexts(messages, planned)
 
 
 @dataclass(frozen=True)

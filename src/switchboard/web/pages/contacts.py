@@ -14,7 +14,12 @@ from switchboard.kit.deps import Session
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.schemas import Str
 from switchboard.tenancy.service import staff_names
-from switchboard.timeline.service import contact_overview, contact_timeline, timeline_records
+from switchboard.timeline.service import (
+    contact_overview,
+    contact_timeline,
+    timeline_records,
+    timeline_texts,
+)
 from switchboard.web.auth import WebUser
 from switchboard.web.pages.common import page_router
 from switchboard.web.shell import is_htmx, render, shell_of
@@ -57,6 +62,7 @@ async def contact_page(
         "overview": overview,
         "items": items,
         "records": await timeline_records(session, user, items),
+        "texts": await timeline_texts(session, user, items),
         "next_cursor": next_cursor,
         "names": await staff_names(session, user),
     }

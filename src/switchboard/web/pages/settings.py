@@ -13,6 +13,11 @@ from fastapi import Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.appointment_texts.schemas import (
+    AppointmentTextSettingsRead,
+    AppointmentTextSettingsUpdate,
+)
+from switchboard.appointment_texts.service import AppointmentTextSettingsService
 from switchboard.config import Settings
 from switchboard.kit.deps import AppSettings, Session
 from switchboard.kit.errors import Conflict, Forbidden
@@ -134,6 +139,70 @@ def word_company_errors(form: Form) -> None:
             form.errors[f"hours_{day}"] = f"{name}: {message}"
 
 
+# --- the appointment texts form ----------------------------------------------------------------
+
+TEXTS_FIELDS = (
+    "enabled",
+    "confirmation_enabled",
+    "reminder_hours",
+    "quiet_enabled",
+    "quiet_start",
+    "quiet_end",
+    "confirmation_template",
+    "reminder_template",
+)
+TEXTS_RENAMES = {
+    "reminder_offsets_minutes": "reminder_hours",
+    "quiet_hours": "quiet_start",
+    "quiet_hours.start": "quiet_start",
+    "quiet_hours.end": "quiet_end",
+}
+HOURS_ERROR = "Enter up to 4 numbers of hours, like 24, 1 (from 0.1 to 336)"
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:g}"
+
+
+def texts_form(current: AppointmentTextSettingsRead) -> Form:
+    quiet = current.quiet_hours
+    return Form(
+        {
+            "enabled": "on" if current.enabled else "",
+            "confirmation_enabled": "on" if current.confirmation_enabled else "",
+            "reminder_hours": ", ".join(_hours(m) for m in current.reminder_offsets_minutes),
+            "quiet_enabled": "on" if quiet else "",
+            "quiet_start": quiet.start if quiet else "21:00",
+            "quiet_end": quiet.end if quiet else "08:00",
+            "confirmation_template": current.confirmation_template or "",
+            "reminder_template": current.reminder_template or "",
+        }
+    )
+
+
+def texts_payload(form: Form) -> dict[str, Any]:
+    """The form as AppointmentTextSettingsUpdate takes it: hours as minutes, quiet hours
+    only when ticked, an empty text for the default."""
+    values = form.values
+    offsets: list[int] = []
+    for part in values["reminder_hours"].replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            offsets.append(round(float(part.strip()) * 60))
+        except ValueError:
+            form.errors["reminder_hours"] = HOURS_ERROR
+    quiet = {"start": values["quiet_start"], "end": values["quiet_end"]}
+    return {
+        "enabled": bool(values["enabled"]),
+        "confirmation_enabled": bool(values["confirmation_enabled"]),
+        "reminder_offsets_minutes": offsets,
+        "quiet_hours": quiet if values["quiet_enabled"] else None,
+        "confirmation_template": values["confirmation_template"],
+        "reminder_template": values["reminder_template"],
+    }
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -150,15 +219,22 @@ class SettingsScreen:
     def company(self) -> CompanyService:
         return CompanyService(self.session, self.user)
 
+    @property
+    def texts(self) -> AppointmentTextSettingsService:
+        return AppointmentTextSettingsService(self.session, self.user)
+
     async def context(self, **forms: Form | str | None) -> dict[str, Any]:
         service = self.company
         tenant = await service.company()
+        texts = await self.texts.read()
         grantable = [role for role in Role if role != Role.admin or self.user.role == Role.admin]
         return {
             "tenant": tenant,
             "team": await service.team(),
             "numbers": await service.numbers(),
             "company_form": forms.get("company_form") or company_form(tenant),
+            "texts_form": forms.get("texts_form") or texts_form(texts),
+            "texts": texts,
             "person_form": forms.get("person_form") or Form({"role": Role.csr.value}),
             "number_form": forms.get("number_form") or Form({"kind": ChannelKind.sms.value}),
             "team_error": forms.get("team_error"),
@@ -220,6 +296,22 @@ async def save_company(screen: Screen) -> Response:
         return await screen.page("company", status_code=422, company_form=form)
     await screen.company.update_company(data)
     return await screen.done("company", "Company saved")
+
+
+@router.post("/settings/appointment-texts")
+async def save_appointment_texts(screen: Screen) -> Response:
+    form = await _posted(screen.request, *TEXTS_FIELDS)
+    payload = texts_payload(form)
+    try:
+        data = AppointmentTextSettingsUpdate.model_validate(payload)
+    except ValidationError as exc:
+        form.add_errors(exc, TEXTS_RENAMES)
+    if "reminder_hours" in form.errors:
+        form.errors["reminder_hours"] = HOURS_ERROR
+    if form.errors:
+        return await screen.page("texts", status_code=422, texts_form=form)
+    await screen.texts.update(data)
+    return await screen.done("texts", "Appointment texts saved: upcoming reminders are replanned")
 
 
 @router.post("/settings/team")
