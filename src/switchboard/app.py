@@ -14,6 +14,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from switchboard.assistant.endpoints import router as assistant_router
+from switchboard.callintel.endpoints import router as callintel_router
 from switchboard.channels.twilio.endpoints import router as twilio_router
 from switchboard.config import Settings, get_settings
 from switchboard.crm.endpoints import router as crm_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in (
         auth_router,
         crm_router,
+        callintel_router,
         timeline_router,
         tasks_router,
         messaging_router,

@@ -1,6 +1,7 @@
 """Every table, imported once so metadata (Alembic, tests) sees the whole schema."""
 
 from switchboard.assistant.models import ChatMessage, Conversation
+from switchboard.callintel.models import RecordChange
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -35,6 +36,7 @@ __all__ = [
     "Message",
     "MessagingSession",
     "OptOut",
+    "RecordChange",
     "RecordingSession",
     "RepShift",
     "Task",

@@ -438,7 +438,7 @@ class _CompanyBuilder:
 
     def _story_call(self, spec: CallSpec) -> Call:
         segments = _segments(spec.lines)
-        duration = spec.duration if spec.duration is not None else int(segments[-1]["end"]) + 4
+        duration = spec.duration if spec.duration is not None else int(segments[-1]["end_s"]) + 4
         call = self._call(
             contact_key=spec.contact,
             handler=self.users[spec.handler],
@@ -700,8 +700,8 @@ def _segments(lines: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
             {
                 "speaker": speaker,
                 "text": text,
-                "start": round(clock, 1),
-                "end": round(clock + length, 1),
+                "start_s": round(clock, 1),
+                "end_s": round(clock + length, 1),
             }
         )
         clock += length + 0.6
