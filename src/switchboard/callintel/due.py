@@ -61,6 +61,11 @@ _PARTS = (
     (re.compile(r"\b(?:evening|tonight|por\s+la\s+noche|esta\s+noche)\b", re.I), time(18, 0)),
     (re.compile(r"\b(?:end\s+of\s+(?:the\s+)?day|close\s+of\s+business|eod)\b", re.I), time(16, 0)),
 )
+_CALENDAR_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
+    r"\b\d{1,2}\s+de\s+[a-z]+|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}-\d{2}",
+    re.I,
+)  # a calendar date: dateparser reads those
 DEFAULT_TIME = time(10, 0)  # a day named without a time: mid-morning
 
 
@@ -147,7 +152,7 @@ def resolve_due(phrase: str | None, base: datetime, zone: ZoneInfo) -> datetime 
     if not phrase or not phrase.strip():
         return None
     local = base.astimezone(zone)
-    found = find_due_words(phrase)
+    found = None if _CALENDAR_DATE.search(phrase) else find_due_words(phrase)
     if found is None:
         return _dateparser(phrase, local, zone)
     if found.offset is not None:

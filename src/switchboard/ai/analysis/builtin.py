@@ -234,6 +234,7 @@ _CALL_BACK = _rx(
     r"can (?:you|someone) call (?:me|back)",
     r"(?:i'?ll|we'?ll|i will|we will|someone will|somebody will) (?:call|give) you (?:a call )?back",
     r"(?:i'?ll|we'?ll|i will|we will) (?:call|ring) you",
+    r"(?:have|get|ask) (?:a manager|someone|somebody|the office|\w+) (?:to )?call you",
     r"ll[aá]m(?:e|a)me",
     r"me (?:puede|pueden|podr[ií]an?) llamar",
     r"(?:le|te) (?:llamo|llamamos|vuelvo a llamar|volvemos a llamar)",
@@ -546,14 +547,14 @@ def _booking(
     if refused:
         outcome = BookingOutcome.not_sold if visit else BookingOutcome.not_booked
         return outcome, [line.index for line in refused]
+    if complaint:  # a complaint is about work done: nothing to book
+        return BookingOutcome.not_applicable, [line.index for line in complaint[:3]]
     waiting = [s for s in steps if s.kind in (StepKind.call_back, StepKind.follow_up)]
     if waiting:
         return BookingOutcome.follow_up, waiting[0].lines
     if objections:
         outcome = BookingOutcome.not_sold if visit else BookingOutcome.not_booked
         return outcome, objections[0].lines
-    if complaint:
-        return BookingOutcome.not_applicable, [line.index for line in complaint[:3]]
     return BookingOutcome.not_booked if not visit else BookingOutcome.follow_up, []
 
 
@@ -566,7 +567,7 @@ def _intent(read: _Read, complaint: list[Line], visit: bool) -> tuple[str, list[
             return intent, [line.index for line in lines]
     if visit:
         return "in_home_consultation", [0] if read.lines else []
-    lines = _matching(read.customer() or read.lines, _ESTIMATE)
+    lines = _matching(read.customer(), _ESTIMATE) or _matching(read.lines, _ESTIMATE)
     if lines:
         return "estimate_request", [line.index for line in lines]
     return "general_inquiry", [read.customer()[0].index] if read.customer() else []
