@@ -61,7 +61,7 @@ async def test_a_transcript_is_analysed_after_commit_into_an_analysis_and_tasks(
     db: Database,
     session: AsyncSession,
 ) -> None:
-    tenant, csr, call, lead = await setup_call(factory)
+    _tenant, csr, call, lead = await setup_call(factory)
     headers = as_user(csr)
     url = f"/api/calls/{call.id}"
     assert (await client.get(f"{url}/analysis", headers=headers)).status_code == 404
@@ -112,7 +112,7 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     db: Database,
     session: AsyncSession,
 ) -> None:
-    tenant, csr, call, _ = await setup_call(factory)
+    _tenant, csr, call, _ = await setup_call(factory)
     headers = as_user(csr)
     url = f"/api/calls/{call.id}"
     await client.put(f"{url}/transcript", json=body(CALL_BACK), headers=headers)
@@ -149,7 +149,7 @@ async def test_a_cancelled_task_is_not_made_again(
     db: Database,
     session: AsyncSession,
 ) -> None:
-    tenant, csr, call, _ = await setup_call(factory)
+    _tenant, csr, call, _ = await setup_call(factory)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(SPOUSE), headers=headers)
     await Worker(db, concurrency=1).drain()
@@ -170,7 +170,7 @@ async def test_a_plainly_booked_call_sets_outcome_and_lead_status_as_otto(
     db: Database,
     session: AsyncSession,
 ) -> None:
-    tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.new)
+    _tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.new)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(BOOKED), headers=headers)
     await Worker(db, concurrency=1).drain()
@@ -202,7 +202,7 @@ async def test_a_call_with_objections_changes_nothing_on_the_record(
 ) -> None:
     from tests.callintel.transcripts import OBJECTIONS
 
-    tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.contacted)
+    _tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.contacted)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(OBJECTIONS), headers=headers)
     await Worker(db, concurrency=1).drain()
@@ -257,7 +257,7 @@ async def test_a_recording_becomes_shunya_tasks_for_the_rep_who_ran_the_visit(
 async def test_analysis_needs_a_transcript_and_stays_inside_the_tenant(
     client: httpx.AsyncClient, factory: Factory, as_user: AsUser
 ) -> None:
-    tenant, csr, call, _ = await setup_call(factory)
+    _tenant, csr, call, _ = await setup_call(factory)
     other = await factory.user(await factory.tenant(), Role.manager)
     headers = as_user(csr)
     assert (await client.post(f"/api/calls/{call.id}/analyze", headers=headers)).status_code == 409
