@@ -210,3 +210,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _analysis_job_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """Jobs that analyse a transcript read the test's settings (the built-in analyser
+    unless a test says otherwise), not the environment's."""
+    from switchboard.ai.analysis import jobs
+
+    monkeypatch.setattr(jobs, "get_settings", lambda: settings)

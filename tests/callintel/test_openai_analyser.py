@@ -149,7 +149,7 @@ async def test_two_invalid_answers_store_nothing(
 async def test_a_timed_out_server_is_a_model_error(llm: FakeOpenAI) -> None:
     llm.reply(text(valid_answer(), delay=2.0), text(valid_answer(), delay=2.0))
     analyser = OpenAIAnalyser(llm_settings(llm, llm_timeout_seconds=0.3))
-    with pytest.raises(ModelError, match="did not answer within 0.3 s"):
+    with pytest.raises(ModelError, match=r"did not answer within 0\.3 s"):
         await analyser.analyse(request())
 
 
