@@ -87,4 +87,4 @@ async def test_two_analyses_of_one_call_at_once_make_each_task_once(
                 .where(CallAnalysis.tenant_id == tenant_id)
             )
             assert analyses.scalar_one() == 1
-            assert len(tasks) == len(COMPLAINT.steps) == 2, tasks
+            assert len(tasks) == len(COMPLAINT.steps) == 1, tasks

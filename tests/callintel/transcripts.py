@@ -125,10 +125,8 @@ COMPLAINT = Case(
     intent="complaint",
     booking="not_applicable",
     sentiment="negative",
-    steps=[
-        Step("resolve_complaint", "manager", priority="high"),
-        Step("call_back", "csr", "today by 3pm", "2026-11-23 15:00"),
-    ],
+    # The manager's call-back is the complaint's task: one, due when it was promised.
+    steps=[Step("resolve_complaint", "manager", "today by 3pm", "2026-11-23 15:00", "high")],
 )
 
 WRONG_NUMBER = Case(

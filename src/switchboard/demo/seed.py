@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.ai.analysis.jobs import analyse_now
+from switchboard.callintel.schemas import SourceKind
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -177,6 +179,10 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     for layer in sorted(set(_LAYERS.values())):
         session.add_all([row for row in rows if _LAYERS[type(row)] == layer])
         await session.flush()
+    for builder in builders:
+        for kind, record_id in builder.to_analyse:
+            # The analyser itself writes these analyses and their tasks, as it would live.
+            await analyse_now(session, builder.tenant.id, kind, record_id)
     return SeedReport({f"{b.tenant.name} ({b.tenant.slug})": b.report() for b in builders})
 
 
@@ -204,6 +210,8 @@ class _CompanyBuilder:
         self.leads: dict[str, Lead] = {}
         self.calls: dict[str, Call] = {}
         self.appointments: dict[str, Appointment] = {}
+        # What the built-in analyser reads once the rows are in: (kind, record id).
+        self.to_analyse: list[tuple[SourceKind, uuid.UUID]] = []
 
     def build(self) -> list[RecordMixin]:
         self._channels()
@@ -452,6 +460,8 @@ class _CompanyBuilder:
         if segments:
             text = "\n".join(f"{s['speaker'].title()}: {s['text']}" for s in segments)
             self._add(CallTranscript(call_id=call.id, text=text, segments=segments), ended)
+        if spec.analyse:
+            self.to_analyse.append((SourceKind.call, call.id))
         if spec.analysis is not None:
             a = spec.analysis
             self._add(
@@ -511,7 +521,7 @@ class _CompanyBuilder:
             started = self.clock(spec.started)
             ended = started + timedelta(minutes=spec.minutes)
             appointment = self.appointments[spec.appointment] if spec.appointment else None
-            self._add(
+            recording = self._add(
                 RecordingSession(
                     rep_id=self.users[spec.rep].id,
                     appointment_id=appointment.id if appointment else None,
@@ -525,6 +535,8 @@ class _CompanyBuilder:
                 ),
                 started,
             )
+            if spec.analyse:
+                self.to_analyse.append((SourceKind.recording, recording.id))
 
     def _tasks(self) -> None:
         for spec in self.content.tasks:

@@ -186,6 +186,7 @@ _COMPLAINT = _rx(
     r"leak(?:ing|s)? again",
     r"(?:nobody|no one|no-one) (?:showed|came|called)",
     r"never (?:showed|came|called back)",
+    r"overflow(?:ing|s)? again",
     r"damaged?\b",
     r"\brefund\b",
     r"\bqueja",
@@ -344,7 +345,7 @@ class BuiltinAnalyser:
 def analyse_lines(request: AnalysisRequest) -> Findings:
     read = _Read(request.lines, _staff_speakers(request))
     name = request.contact_name or "the customer"
-    language = request.language or _language(request.lines)
+    language = _language(request.lines)  # what was said, whatever the import claimed
     customer = read.customer()
     visit = request.kind == SourceKind.recording
 
@@ -355,20 +356,24 @@ def analyse_lines(request: AnalysisRequest) -> Findings:
 
     objections = [] if wrong else _objections(customer)
     steps: list[NextStep] = []
+    call_backs = _call_backs(read, name, visit)
     if complaint:
+        # Whoever calls back about a complaint resolves it: one task, the managers'.
+        promised = call_backs[0] if call_backs else None
+        call_backs = []
         steps.append(
             NextStep(
                 kind=StepKind.resolve_complaint,
                 title=_clip(f"Resolve {name}'s complaint: {complaint[0].text}", 200),
                 owner=Owner.manager,
-                due=_due_near(read, complaint[0])[0],
+                due=promised.due if promised else None,
                 priority=TaskPriority.high,
-                lines=[c.index for c in complaint[:20]],
+                lines=sorted(
+                    {c.index for c in complaint[:20]} | set(promised.lines if promised else [])
+                ),
             )
         )
-    steps += _one_call_back(
-        _call_backs(read, name, visit), _follow_ups(read, name, visit, objections), objections
-    )
+    steps += _one_call_back(call_backs, _follow_ups(read, name, visit, objections), objections)
     steps += _documents(read, name, visit)
 
     booked = _matching(read.staff_lines() or read.lines, _BOOKED)
@@ -500,11 +505,21 @@ def _follow_ups(read: _Read, name: str, visit: bool, objections: list[Objection]
     ]
 
 
+def _due_in_sentence(line: Line, pattern: re.Pattern[str]) -> str | None:
+    """The time words of the sentence that asks for a document: elsewhere on the line a
+    time is usually the appointment's ("Thursday at 10 is fine. Can you email the quote?")."""
+    for sentence in re.split(r"(?<=[.!?¿])\s+", line.text):
+        if pattern.search(sentence):
+            found = find_due_words(sentence)
+            return found.words if found else None
+    return None
+
+
 def _documents(read: _Read, name: str, visit: bool) -> list[NextStep]:
     steps = []
     contract = _matching(read.lines, _SEND_CONTRACT)
     if contract:
-        due, cited = _due_near(read, contract[0], window=1)
+        due, cited = _due_in_sentence(contract[0], _SEND_CONTRACT), [contract[0]]
         steps.append(
             NextStep(
                 kind=StepKind.send_contract,
@@ -517,7 +532,7 @@ def _documents(read: _Read, name: str, visit: bool) -> list[NextStep]:
         )
     quote = _matching(read.lines, _SEND_QUOTE)
     if quote:
-        due, cited = _due_near(read, quote[0], window=1)
+        due, cited = _due_in_sentence(quote[0], _SEND_QUOTE), [quote[0]]
         steps.append(
             NextStep(
                 kind=StepKind.send_quote,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.analysis import Analyser, AnalysisRequest, get_analyser
+from switchboard.ai.analysis.builtin import MODEL_NAME, analyse_lines
 from switchboard.callintel.schemas import SourceKind
 from switchboard.callintel.service import (
     ANALYZE_JOB,
@@ -77,6 +78,25 @@ async def analyse(
         prompt_tokens=None if answer.usage.estimated else answer.usage.prompt_tokens,
         completion_tokens=None if answer.usage.estimated else answer.usage.completion_tokens,
     )
+
+
+async def analyse_now(
+    session: AsyncSession, tenant_id: uuid.UUID, kind: SourceKind, record_id: uuid.UUID
+) -> Recorded | None:
+    """The built-in analyser in the caller's own transaction (the demo seed): it holds no
+    lock worth speaking of while it runs, and nothing is committed here."""
+    subject = await load_subject(session, tenant_id, kind, record_id)
+    if subject is None:
+        return None
+    request = AnalysisRequest(
+        kind=kind,
+        lines=subject.lines,
+        language=subject.language,
+        company=subject.company,
+        contact_name=subject.contact_name,
+    )
+    findings = analyse_lines(request)
+    return await record_analysis(session, subject, findings, model=MODEL_NAME)
 
 
 def get_transcriber(settings: Settings) -> Transcriber | None:

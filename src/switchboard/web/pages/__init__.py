@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from switchboard.web.pages import assistant, auth, contacts, inbox, placeholders, settings, tasks
+from switchboard.web.pages import (
+    assistant,
+    auth,
+    calls,
+    contacts,
+    inbox,
+    placeholders,
+    settings,
+    tasks,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, inbox, tasks, contacts, assistant, settings, placeholders):
+for module in (auth, inbox, tasks, contacts, calls, assistant, settings, placeholders):
     router.include_router(module.router)
