@@ -41,7 +41,7 @@ async def analysed_call(factory: Factory, session: AsyncSession, db: Database, c
 async def test_the_call_page_shows_transcript_analysis_citations_and_tasks(
     factory: Factory, session: AsyncSession, db: Database, sign_in: object
 ) -> None:
-    tenant, csr, contact, call = await analysed_call(factory, session, db, SPOUSE)
+    _, csr, contact, call = await analysed_call(factory, session, db, SPOUSE)
     browser: Browser = await sign_in(csr)  # type: ignore[operator]
     page = await browser.get(f"/calls/{call.id}")
     assert page.status_code == 200, page.text
@@ -66,7 +66,7 @@ async def test_the_call_page_shows_transcript_analysis_citations_and_tasks(
 async def test_the_call_page_lists_what_otto_changed(
     factory: Factory, session: AsyncSession, db: Database, sign_in: object
 ) -> None:
-    tenant, csr, contact, call = await analysed_call(factory, session, db, BOOKED)
+    _, csr, _, call = await analysed_call(factory, session, db, BOOKED)
     browser: Browser = await sign_in(csr)  # type: ignore[operator]
     html = (await browser.get(f"/calls/{call.id}")).text
     assert "Otto set the call's outcome to booked" in html
