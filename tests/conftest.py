@@ -213,9 +213,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _analysis_job_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    """Jobs that analyse a transcript read the test's settings (the built-in analyser
-    unless a test says otherwise), not the environment's."""
+def _analysis_job_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs that analyse a transcript read demo settings (the built-in analyser, no
+    transcriber) unless a test says otherwise, not the environment's. (No database here:
+    an autouse fixture that needed one would run every test on both.)"""
     from switchboard.ai.analysis import jobs
 
-    monkeypatch.setattr(jobs, "get_settings", lambda: settings)
+    job_settings = Settings(demo=True, run_worker=False)
+    monkeypatch.setattr(jobs, "get_settings", lambda: job_settings)

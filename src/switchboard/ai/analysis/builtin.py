@@ -207,6 +207,7 @@ _CANCEL = _rx(r"cancel (?:my|the|our) (?:appointment|service|project|job)", r"ca
 _ESTIMATE = _rx(
     r"\bestimate\b", r"\bquote\b", r"inspection", r"come (?:out|by|take)", r"take a look",
     r"\bappointment\b", r"\bschedule\b", r"\bbook\b", r"replace", r"install",
+    r"filled out (?:the|your) form", r"interested in",
     r"cotizaci[oó]n", r"presupuesto", r"\bcita\b", r"inspecci[oó]n",
 )  # fmt: skip
 
@@ -668,7 +669,7 @@ def _summary(
     if objections:
         parts.append("Objections: " + ", ".join(_OBJECTION_NAMES[o.kind] for o in objections) + ".")
     if steps:
-        parts.append("Next: " + "; ".join(s.title for s in steps[:4]) + ".")
+        parts.append("Next: " + "; ".join(s.title.rstrip(".") for s in steps[:4]) + ".")
     return _clip(" ".join(p for p in parts if p), 2000)
 
 
