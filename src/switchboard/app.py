@@ -16,6 +16,7 @@ from sqlalchemy import text
 from switchboard.assistant.endpoints import router as assistant_router
 from switchboard.callintel.endpoints import router as callintel_router
 from switchboard.channels.twilio.endpoints import router as twilio_router
+from switchboard.chatkit import available as chatkit_available
 from switchboard.config import Settings, get_settings
 from switchboard.crm.endpoints import router as crm_router
 from switchboard.dashboards.endpoints import router as dashboards_router
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         dashboards_router,
     ):
         app.include_router(router)
+    if chatkit_available():  # the `switchboard[chatkit]` extra
+        from switchboard.chatkit.endpoints import router as chatkit_router
+
+        app.include_router(chatkit_router)
     mount_mcp(app)
     install_web(app)
 

@@ -67,14 +67,19 @@ class ConversationRepository(Repository[Conversation]):
         return await self.get(ident, stmt)
 
     async def list_owned(
-        self, owner_id: uuid.UUID, params: PageParams, title: str | None = None
+        self,
+        owner_id: uuid.UUID,
+        params: PageParams,
+        title: str | None = None,
+        *,
+        descending: bool = True,
     ) -> tuple[list[Conversation], str | None]:
         """A page of the owner's list; with `title`, only titles holding every one of its
         words (a user has hundreds of conversations, not millions: LIKE is enough)."""
         stmt = self.owned_by(owner_id)
         for pattern in title_words(title or ""):
             stmt = stmt.where(func.lower(Conversation.title).like(pattern, escape="\\"))
-        return await self.page(stmt, params)
+        return await self.page(stmt, params, descending=descending)
 
 
 class ChatMessageRepository(Repository[ChatMessage]):

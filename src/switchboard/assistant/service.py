@@ -138,17 +138,22 @@ class ConversationService:
         return await self.repo.get_owned(ident, self.user.id, for_update=for_update)
 
     async def list_page(
-        self, params: PageParams, title: str | None = None
+        self, params: PageParams, title: str | None = None, *, descending: bool = True
     ) -> tuple[list[Conversation], str | None]:
-        """Pinned first, then latest activity; `title`: only titles holding all its words."""
-        return await self.repo.list_owned(self.user.id, params, title)
+        """Pinned first, then latest activity (`descending=False`: the reverse order);
+        `title`: only titles holding all its words."""
+        return await self.repo.list_owned(self.user.id, params, title, descending=descending)
 
     async def most_recent(self) -> Conversation | None:
         return await self.repo.latest_owned(self.user.id)
 
-    async def create(self, data: ConversationCreate) -> Conversation:
+    async def create(
+        self, data: ConversationCreate, *, ident: uuid.UUID | None = None
+    ) -> Conversation:
+        """A new conversation; `ident` when the caller chose its id (a ChatKit thread's)."""
         conversation = self.repo.add(
             Conversation(
+                **({"id": ident} if ident is not None else {}),
                 owner_id=self.user.id,
                 title=data.title or "New conversation",
                 title_is_auto=data.title is None,
@@ -215,6 +220,14 @@ class ConversationService:
         before_seq = await self._seq(conversation.id, before, "before") if before else None
         rows, more = await self.messages.before(conversation.id, limit, before_seq)
         return rows, (str(rows[0].seq) if more and rows else None)
+
+    async def message(self, ident: uuid.UUID, message_id: uuid.UUID) -> ChatMessage:
+        """One message of one of the user's conversations."""
+        conversation = await self.get(ident)
+        found = await self.messages.find(message_id, self.messages.of(conversation.id))
+        if found is None:
+            raise NotFound.of("message", message_id)
+        return found
 
     async def _seq(self, conversation_id: uuid.UUID, raw: str, field: str) -> int:
         value = raw.strip()
@@ -390,13 +403,25 @@ class Assistant:
         self.toolbox = toolbox
         self.limiter = limiter
 
-    async def start(self, user: User, conversation_id: uuid.UUID, content: str) -> Turn:
-        """Count the message against the user's limit and commit it, before any model runs."""
-        await self._count(user)
+    async def start(
+        self,
+        user: User,
+        conversation_id: uuid.UUID,
+        content: str,
+        *,
+        message_id: uuid.UUID | None = None,
+        admitted: bool = False,
+    ) -> Turn:
+        """Count the message against the user's limit and commit it, before any model runs.
+        `admitted`: the caller already counted it (`admit`); `message_id`: the id the
+        caller announced for it (a ChatKit item's)."""
+        if not admitted:
+            await self.admit(user)
         async with self.db.transaction() as session:
             service = ConversationService(session, user)
             conversation = await service.get(conversation_id, for_update=True)
-            message = await service.append(conversation, ChatRole.user, content)
+            fields = {"id": message_id} if message_id is not None else {}
+            message = await service.append(conversation, ChatRole.user, content, **fields)
         return Turn(self, user, conversation_id, message)
 
     async def create(
@@ -404,7 +429,7 @@ class Assistant:
     ) -> tuple[Conversation, Turn | None]:
         """A new conversation, and the turn of its first message when it has one."""
         if data.message:
-            await self._count(user)
+            await self.admit(user)
         async with self.db.transaction() as session:
             service = ConversationService(session, user)
             conversation = await service.create(data)
@@ -440,7 +465,8 @@ class Assistant:
             data = {"message_id": str(message_id)}
             await self.db.bus.publish(Event(STOP_EVENT, user.tenant_id, data))
 
-    async def _count(self, user: User) -> None:
+    async def admit(self, user: User) -> None:
+        """Count one message against the user's rate limit, or raise RateLimited."""
         if self.limiter is not None:
             await self.limiter.hit(str(user.id))
 
@@ -457,6 +483,8 @@ class Turn:
         self.user = user
         self.conversation_id = conversation_id
         self.user_message = message
+        # The reply's id, chosen now so a client can name the reply while it streams.
+        self.reply_id = uuid.uuid4()
         self.assistant_message: ChatMessage | None = None
         self._stop = asyncio.Event()
         self._in_tools = False  # a round of tool calls is running (in its transaction)
@@ -692,6 +720,7 @@ class Turn:
                 conversation,
                 ChatRole.assistant,
                 content,
+                id=self.reply_id,
                 status=status,
                 tool_calls=[jsonable(o.as_record()) for o in progress.outcomes],
                 context=progress.context,
