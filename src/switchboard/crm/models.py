@@ -138,6 +138,16 @@ class Lead(TenantScoped, Base):
     __tablename__ = "leads"
     __table_args__ = (
         Index("ix_leads_tenant_created", "tenant_id", "created_at", "id"),
+        # 0004: the dashboards' lead cohort and speed to lead, from the index alone.
+        Index(
+            "ix_leads_tenant_created_cohort",
+            "tenant_id",
+            "created_at",
+            "source",
+            "status",
+            "estimated_value",
+            "first_response_at",
+        ),
         Index("ix_leads_tenant_rep", "tenant_id", "assigned_rep_id"),
         Index("ix_leads_tenant_contact", "tenant_id", "contact_id"),
     )
@@ -168,6 +178,14 @@ class Call(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "provider", "provider_call_id"),
         Index("ix_calls_tenant_started", "tenant_id", "started_at", "id"),
+        # 0004: the dashboards' calls by day, role and outcome, from the index alone.
+        Index(
+            "ix_calls_tenant_started_outcome",
+            "tenant_id",
+            "started_at",
+            "handled_by_role",
+            "outcome",
+        ),
         Index("ix_calls_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_calls_tenant_contact", "tenant_id", "contact_id"),
         Index("ix_calls_tenant_handled_by", "tenant_id", "handled_by_user_id"),

@@ -30,8 +30,8 @@ from switchboard.crm.models import (
     RecordingSession,
     RepShift,
 )
-from switchboard.dashboards.digest import AI_SOURCES, WAITING_WINDOW
-from switchboard.dashboards.repository import DashboardRepository
+from switchboard.dashboards.digest import AI_SOURCES, WAITING_WINDOW, waiting_item
+from switchboard.dashboards.repository import DashboardRepository, WaitingReply
 from switchboard.dashboards.schemas import (
     AiShare,
     AppointmentItem,
@@ -53,15 +53,25 @@ from switchboard.dashboards.schemas import (
     SpeedToLead,
     TaskCounts,
     TaskFlow,
+    UnansweredCall,
+    WaitingText,
     Window,
     WinRate,
 )
 from switchboard.dashboards.timeframe import Span, clock_span, days_span, minutes_between
+from switchboard.dashboards.trends import (
+    TrendRepository,
+    assistant_use,
+    calls_by_role,
+    daily_trends,
+)
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Forbidden, NotFound
 from switchboard.kit.models import TenantScoped
 from switchboard.kit.repository import count_where, where_in_range
-from switchboard.messaging.models import Direction, Message, MessageStatus, Sender
+from switchboard.messaging.models import (
+    MessagingSession,
+)
 from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.repository import UserRepository, get_tenant
@@ -73,15 +83,8 @@ UNANSWERED_OUTCOMES = (CallOutcome.missed, CallOutcome.voicemail, CallOutcome.ab
 CALLBACK_WINDOW = WAITING_WINDOW
 WIN_RATE_DAYS = 30
 OPEN_LEAD_STATUSES = tuple(s for s in LeadStatus if s not in (LeadStatus.won, LeadStatus.lost))
-SENT_STATUSES = (
-    MessageStatus.sent,
-    MessageStatus.delivered,
-    MessageStatus.read,
-    MessageStatus.undelivered,
-    MessageStatus.failed,
-)
-DELIVERED_STATUSES = (MessageStatus.delivered, MessageStatus.read)
 UNASSIGNED = "unassigned"
+QUEUE_ITEMS = 10  # the CSR's lists of unanswered calls and customers waiting
 
 Record = tuple[Any, ...]
 
@@ -129,23 +132,8 @@ class AggregateRepository:
             mine[outcome] += int(n_mine)
         return csr, mine
 
-    async def call_outcomes_by_role(self, span: Span) -> dict[str, Counter[str | None]]:
-        """Outcome counts of the span's calls, by the role that handled them."""
-        stmt = self.rows_of(Call, Call.handled_by_role, Call.outcome, func.count()).group_by(
-            Call.handled_by_role, Call.outcome
-        )
-        by_role: dict[str, Counter[str | None]] = {}
-        for role, outcome, n in await self.rows(
-            where_in_range(stmt, Call.started_at, span.start, span.end)
-        ):
-            by_role.setdefault(role or UNASSIGNED, Counter())[outcome] += int(n)
-        return by_role
-
-    async def calls_not_called_back(
-        self, since: datetime, until: datetime
-    ) -> tuple[int, datetime | None]:
-        """How many inbound calls nobody answered have had no outbound call to the caller
-        after them, and when the oldest came in."""
+    def _not_called_back(self) -> ColumnElement[bool]:
+        """An inbound call nobody answered with no outbound call to the caller after it."""
         later = aliased(Call)
         called_back = exists().where(
             later.tenant_id == self.tenant_id,
@@ -153,13 +141,54 @@ class AggregateRepository:
             later.started_at > Call.started_at,
             or_(later.contact_id == Call.contact_id, later.to_number == Call.from_number),
         )
-        stmt = self.rows_of(Call, func.count(), func.min(Call.started_at)).where(
+        return and_(
             Call.direction == CallDirection.inbound,
             Call.outcome.in_(UNANSWERED_OUTCOMES),
             ~called_back,
         )
+
+    async def calls_not_called_back(
+        self, since: datetime, until: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many inbound calls nobody answered have had no outbound call to the caller
+        after them, and when the oldest came in."""
+        stmt = self.rows_of(Call, func.count(), func.min(Call.started_at)).where(
+            self._not_called_back()
+        )
         count, oldest = await self.row(where_in_range(stmt, Call.started_at, since, until))
         return int(count), oldest
+
+    async def unanswered_calls(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[Call, ContactCard | None, uuid.UUID | None]]:
+        """The newest of those calls, each with its caller and the caller's latest
+        conversation (a voicemail or their texts), to call or write back from."""
+        stmt = (
+            self.rows_of(Call, Call, ContactCard)
+            .outerjoin(
+                ContactCard,
+                and_(ContactCard.id == Call.contact_id, ContactCard.tenant_id == Call.tenant_id),
+            )
+            .where(self._not_called_back())
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit)
+        )
+        rows = await self.rows(where_in_range(stmt, Call.started_at, since, until))
+        contact_ids = {call.contact_id for call, _ in rows if call.contact_id is not None}
+        latest: dict[uuid.UUID, uuid.UUID] = {}
+        if contact_ids:
+            sessions = self.rows_of(
+                MessagingSession, MessagingSession.contact_id, MessagingSession.id
+            ).where(MessagingSession.contact_id.in_(contact_ids))
+            ordered = sessions.order_by(
+                MessagingSession.last_message_at.desc(), MessagingSession.id.desc()
+            )
+            for contact_id, session_id in await self.rows(ordered):
+                latest.setdefault(contact_id, session_id)
+        return [
+            (call, contact, latest.get(call.contact_id) if call.contact_id else None)
+            for call, contact in rows
+        ]
 
     # --- tasks
 
@@ -192,10 +221,32 @@ class AggregateRepository:
 
     # --- leads
 
+    async def speed_to_lead(self, span: Span) -> SpeedToLead:
+        """Of the leads created in the span: how many, how many have had a first response,
+        and the median wait. PostgreSQL takes the median itself; SQLite, which has no
+        percentiles, hands back each wait for Python to take it."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return speed_to_lead(*await self.response_seconds(span))
+        waited = func.greatest(0, func.extract("epoch", Lead.first_response_at - Lead.created_at))
+        # GREATEST skips NULLs, so the leads still waiting are filtered out, not made 0.
+        median = (
+            func.percentile_cont(0.5)
+            .within_group(waited)
+            .filter(Lead.first_response_at.is_not(None))
+        )
+        stmt = self.rows_of(Lead, func.count(), func.count(Lead.first_response_at), median)
+        leads, responded, seconds = await self.row(
+            where_in_range(stmt, Lead.created_at, span.start, span.end)
+        )
+        return SpeedToLead(
+            leads=int(leads),
+            responded=int(responded),
+            median_seconds=round(float(seconds)) if seconds is not None else None,
+        )
+
     async def response_seconds(self, span: Span) -> tuple[int, list[float]]:
         """How many leads were created in the span, and the seconds each responded one
-        waited. The numbers come back rather than a percentile, which SQLite cannot take:
-        one code path for both databases, and a span's leads are few."""
+        waited (for a database that cannot take the median itself)."""
         stmt = self.rows_of(Lead, Lead.created_at, Lead.first_response_at)
         rows = await self.rows(where_in_range(stmt, Lead.created_at, span.start, span.end))
         seconds = [
@@ -286,19 +337,6 @@ class AggregateRepository:
         )
         return int(count)
 
-    # --- messages
-
-    async def outbound_messages(self, span: Span) -> Record:
-        """(outbound, written by Otto, handed to the carrier, delivered) in the span."""
-        stmt = self.rows_of(
-            Message,
-            func.count(),
-            count_where(Message.sender == Sender.otto),
-            count_where(Message.status.in_(SENT_STATUSES)),
-            count_where(Message.status.in_(DELIVERED_STATUSES)),
-        ).where(Message.direction == Direction.outbound)
-        return await self.row(where_in_range(stmt, Message.created_at, span.start, span.end))
-
 
 # --- shaping the numbers --------------------------------------------------------------------
 
@@ -316,6 +354,25 @@ def backlog(count: int, oldest: datetime | None, now: datetime) -> Backlog:
         count=count,
         oldest_at=oldest,
         oldest_wait_minutes=minutes_between(oldest, now) if oldest is not None else None,
+    )
+
+
+def waiting_text(
+    waiting: WaitingReply, contacts: Mapping[uuid.UUID, ContactCard], item: dict[str, Any]
+) -> WaitingText:
+    message = waiting.message
+    contact = contacts.get(message.contact_id)
+    return WaitingText(
+        session_id=message.session_id,
+        contact=Ref(
+            id=message.contact_id,
+            name=contact.display_name if contact else waiting.thread.counterpart_address,
+        ),
+        channel=message.channel,
+        received_at=message.created_at,
+        waiting_minutes=item["waiting_minutes"],
+        last_message=item["last_message"],
+        waiting_on=item["waiting_on"],
     )
 
 
@@ -408,14 +465,20 @@ class RoleDashboards:
         return days_span(first.isoformat(), first, 1, zone)
 
     async def csr(self, day: date | None = None) -> CsrDashboard:
-        """The day's calls and bookings, and what is waiting on the CSRs right now."""
-        zone = await self._zone()
+        """The day's calls and bookings, and what is waiting on the CSRs right now: the
+        calls nobody answered and the customers waiting, as lists to act on."""
+        tenant = await get_tenant(self.session, self.user.tenant_id)
+        zone = tenant.zone
         now = utcnow()
         span = self._day_span(day, now, zone)
         csr_calls, my_calls = await self.repo.csr_call_outcomes(span, self.user.id)
-        waiting, waiting_total = await DashboardRepository(
-            self.session, self.user
-        ).unanswered_messages(now - WAITING_WINDOW, limit=1)
+        lookups = DashboardRepository(self.session, self.user)
+        waiting, waiting_total = await lookups.unanswered_messages(
+            now - WAITING_WINDOW, limit=QUEUE_ITEMS
+        )
+        waiting_contacts = await lookups.contacts_by_id(w.message.contact_id for w in waiting)
+        holders = await lookups.users_by_id(w.thread.taken_over_by_id for w in waiting)
+        calls = await self.repo.unanswered_calls(now - CALLBACK_WINDOW, now, QUEUE_ITEMS)
         tasks = await self.repo.open_tasks(
             now,
             {
@@ -431,7 +494,7 @@ class RoleDashboards:
             csr_calls=call_outcomes(csr_calls),
             my_calls=call_outcomes(my_calls),
             appointments_booked=await self.repo.appointments_created(span),
-            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            speed_to_lead=await self.repo.speed_to_lead(span),
             queue=CsrQueue(
                 unanswered_calls=backlog(
                     *await self.repo.calls_not_called_back(now - CALLBACK_WINDOW, now), now
@@ -441,6 +504,21 @@ class RoleDashboards:
                 ),
                 csr_tasks=task_counts(tasks["csr"]),
                 my_tasks=task_counts(tasks["mine"]),
+                calls=[
+                    UnansweredCall(
+                        id=call.id,
+                        started_at=call.started_at,
+                        outcome=call.outcome,
+                        from_number=call.from_number,
+                        contact=Ref(id=contact.id, name=contact.display_name) if contact else None,
+                        session_id=session_id,
+                    )
+                    for call, contact, session_id in calls
+                ],
+                texts=[
+                    waiting_text(w, waiting_contacts, waiting_item(w, now, tenant, holders))
+                    for w in waiting
+                ],
             ),
         )
 
@@ -518,7 +596,9 @@ class RoleDashboards:
         today = utcnow().astimezone(zone).date()
         span = days_span(period, today - timedelta(days=period.days - 1), period.days, zone)
 
-        by_role = await self.repo.call_outcomes_by_role(span)
+        trend_repo = TrendRepository(self.session, self.user.tenant_id)
+        call_rows = await trend_repo.calls(span, zone)
+        by_role = {role or UNASSIGNED: counts for role, counts in calls_by_role(call_rows).items()}
         all_calls: Counter[str | None] = Counter()
         for counts in by_role.values():
             all_calls.update(counts)
@@ -529,7 +609,10 @@ class RoleDashboards:
         created_by_source = Counter({source: int(created) for source, created, _ in flow})
         tasks_created = sum(created_by_source.values())
         ai_tasks = sum(created_by_source[source] for source in AI_SOURCES)
-        outbound, auto_replies, sent, delivered = await self.repo.outbound_messages(span)
+        text_rows = await trend_repo.texts(span, zone)
+        outbound, auto_replies, sent, delivered = (
+            sum(int(row[i]) for row in text_rows) for i in range(1, 5)
+        )
         return ExecutiveDashboard(
             period=period,
             timezone=zone.key,
@@ -541,7 +624,7 @@ class RoleDashboards:
             },
             leads=lead_summary(await self.repo.lead_cohort(span)),
             pipeline=pipeline(*await self.repo.pipeline()),
-            speed_to_lead=speed_to_lead(*await self.repo.response_seconds(span)),
+            speed_to_lead=await self.repo.speed_to_lead(span),
             appointments=AppointmentSummary(
                 total=sum(appointments.values()),
                 by_status={status: appointments[status] for status in AppointmentStatus},
@@ -564,4 +647,6 @@ class RoleDashboards:
                 delivered=int(delivered),
                 delivery_rate=rate(int(delivered), int(sent)),
             ),
+            trends=await daily_trends(trend_repo, span, zone, call_rows, text_rows),
+            assistant=await assistant_use(trend_repo, span, zone),
         )

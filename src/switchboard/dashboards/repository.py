@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, overload
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -135,6 +135,38 @@ class DashboardRepository:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def latest_messages(
+        self, contact_ids: Iterable[uuid.UUID], per_contact: int
+    ) -> dict[uuid.UUID, list[Message]]:
+        """Each contact's last `per_contact` messages, oldest first, in one query (the
+        caller has checked the contacts)."""
+        wanted = set(contact_ids)
+        if not wanted:
+            return {}
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=Message.contact_id,
+                order_by=(Message.created_at.desc(), Message.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(Message.id, rank)
+            .where(Message.tenant_id == self.tenant_id, Message.contact_id.in_(wanted))
+            .subquery()
+        )
+        stmt = (
+            select(Message)
+            .join(ranked, ranked.c.id == Message.id)
+            .where(Message.tenant_id == self.tenant_id, ranked.c.rank <= per_contact)
+            .order_by(Message.created_at, Message.id)
+        )
+        found: dict[uuid.UUID, list[Message]] = {}
+        for message in (await self.session.execute(stmt)).scalars():
+            found.setdefault(message.contact_id, []).append(message)
+        return found
 
     async def contacts_by_id(self, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ContactCard]:
         """Contacts (with phones) that records this user can see link to, by id, in one query."""

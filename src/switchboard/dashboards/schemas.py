@@ -63,6 +63,34 @@ class SpeedToLead(Schema):
     median_seconds: int | None = Field(None, description="median of created → first response")
 
 
+class Ref(Schema):
+    """A linked record by id and display name."""
+
+    id: uuid.UUID
+    name: str
+
+
+class UnansweredCall(Schema):
+    id: uuid.UUID
+    started_at: datetime
+    outcome: str | None
+    from_number: str | None
+    contact: Ref | None = Field(None, description="the caller, when known")
+    session_id: uuid.UUID | None = Field(
+        None, description="the caller's latest conversation (a voicemail or their texts)"
+    )
+
+
+class WaitingText(Schema):
+    session_id: uuid.UUID
+    contact: Ref
+    channel: str
+    received_at: datetime
+    waiting_minutes: int
+    last_message: str
+    waiting_on: str = Field(description="person, ai or staff: who is answering them")
+
+
 class CsrQueue(Schema):
     """Live, as of now, whatever day was asked for."""
 
@@ -75,6 +103,8 @@ class CsrQueue(Schema):
     )
     csr_tasks: TaskCounts = Field(description="tasks assigned to the CSR role")
     my_tasks: TaskCounts = Field(description="tasks assigned to the signed-in user")
+    calls: list[UnansweredCall] = Field(description="the unanswered calls, newest first")
+    texts: list[WaitingText] = Field(description="the customers waiting, longest first")
 
 
 class CsrDashboard(Schema):
@@ -87,13 +117,6 @@ class CsrDashboard(Schema):
     appointments_booked: int = Field(description="appointments created during the day")
     speed_to_lead: SpeedToLead
     queue: CsrQueue
-
-
-class Ref(Schema):
-    """A linked record by id and display name."""
-
-    id: uuid.UUID
-    name: str
 
 
 class AppointmentItem(Schema):
@@ -203,6 +226,38 @@ class MessageDelivery(Schema):
     delivery_rate: float | None = Field(None, description="delivered / sent")
 
 
+class DailyTrends(Schema):
+    """Each list has one number per day of `days` (local days, oldest first)."""
+
+    days: list[date]
+    calls_by_outcome: dict[str, list[int]] = Field(
+        description="booked, unbooked, missed, voicemail, abandoned and no_outcome"
+    )
+    booking_rate: list[float | None] = Field(description="booked / (booked + unbooked)")
+    leads: list[int] = Field(description="leads created")
+    texts_sent: list[int] = Field(description="outbound messages created")
+    texts_delivered: list[int] = Field(description="of those, delivered or read")
+
+
+class AskedQuestion(Schema):
+    text: str = Field(description="the question, lower-cased, its first 200 characters")
+    times: int
+
+
+class AssistantUse(Schema):
+    """How staff used the assistant over the period, one number per day of `days`."""
+
+    days: list[date]
+    conversations: list[int] = Field(description="conversations started")
+    turns: list[int] = Field(description="answers the assistant gave")
+    tokens: list[int] = Field(description="prompt and completion tokens of those answers")
+    models: dict[str, list[int]] = Field(description="answers by the model that gave them")
+    tool_calls: int
+    failed_tool_calls: int
+    failed_by_tool: dict[str, int]
+    top_questions: list[AskedQuestion] = Field(description="most asked first")
+
+
 class ExecutiveDashboard(Schema):
     period: Period
     timezone: str
@@ -218,3 +273,5 @@ class ExecutiveDashboard(Schema):
     tasks: TaskFlow
     ai: AiShare
     messages: MessageDelivery
+    trends: DailyTrends
+    assistant: AssistantUse

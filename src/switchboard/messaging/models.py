@@ -130,6 +130,15 @@ class Message(TenantScoped, Base):
         Index("ix_messages_tenant_session_created", "tenant_id", "session_id", "created_at", "id"),
         Index("ix_messages_tenant_contact_created", "tenant_id", "contact_id", "created_at", "id"),
         Index("ix_messages_tenant_call", "tenant_id", "call_id"),
+        # 0004: the dashboards' texts sent and delivered per period.
+        Index(
+            "ix_messages_tenant_created_delivery",
+            "tenant_id",
+            "created_at",
+            "direction",
+            "status",
+            "sender",
+        ),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(

@@ -734,3 +734,9 @@ class OptOutRepository(Repository[OptOut]):
             and_(OptOut.address == address, OptOut.channel_group == channel_group)
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def find_many(self, addresses: Iterable[str], channel_group: str) -> dict[str, OptOut]:
+        stmt = self.select().where(
+            OptOut.address.in_(list(addresses)), OptOut.channel_group == channel_group
+        )
+        return {found.address: found for found in (await self.session.execute(stmt)).scalars()}

@@ -18,7 +18,7 @@ import builtins
 import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -857,3 +857,28 @@ async def take_over(session: AsyncSession, user: User, session_id: uuid.UUID) ->
 async def release(session: AsyncSession, user: User, session_id: uuid.UUID) -> MessagingSession:
     """Hand a session back to the AI."""
     return await InboxService(session, user).set_paused(session_id, False)
+
+
+async def opted_out_numbers(
+    session: AsyncSession, tenant_id: uuid.UUID, numbers: Iterable[str], channel: Channel | str
+) -> dict[str, OptOut]:
+    """The opt-outs among `numbers` on `channel`'s group, by number, in one query: which of
+    a page's contacts nothing can be sent to."""
+    wanted = {person_number(number) for number in numbers}
+    if not wanted:
+        return {}
+    return await OptOutRepository(session, tenant_id).find_many(wanted, channel_group(channel))
+
+
+def opt_out_reason(found: OptOut) -> str:
+    """Why nothing can be sent, in the words the inbox uses."""
+    how = f"replied {found.keyword}" if found.source == "keyword" else "unsubscribed"
+    return f"{found.address} {how} and has opted out of {found.channel_group.upper()} messages"
+
+
+async def refuse_if_opted_out(
+    session: AsyncSession, tenant_id: uuid.UUID, address: str, channel: Channel
+) -> None:
+    """OptedOut (409) when `address` opted out of `channel`'s group: for a send that names
+    the person's number rather than a conversation."""
+    await _refuse_if_opted_out(session, tenant_id, address, channel)

@@ -9,12 +9,13 @@ from switchboard.web.pages import (
     auth,
     calls,
     contacts,
+    dashboard,
     inbox,
-    placeholders,
     settings,
     tasks,
+    today,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, inbox, tasks, contacts, calls, assistant, settings, placeholders):
+for module in (auth, inbox, tasks, contacts, calls, assistant, settings, dashboard, today):
     router.include_router(module.router)

@@ -1,8 +1,8 @@
 """call intelligence: analysis findings and tokens, recording segments, AI task origins, the
 record changes Otto and Shunya make, and the tenant's call-recording switch
 
-Revision ID: 0004_callintel
-Revises: 0003_inbox
+Revision ID: 0005_callintel
+Revises: 0004_dashboard_indexes
 Create Date: 2026-12-02 05:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite (frozen here, not imported).
 JSONDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-revision: str = "0004_callintel"
-down_revision: str | None = "0003_inbox"
+revision: str = "0005_callintel"
+down_revision: str | None = "0004_dashboard_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
