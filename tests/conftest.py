@@ -210,3 +210,14 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _analysis_job_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs that analyse a transcript read demo settings (the built-in analyser, no
+    transcriber) unless a test says otherwise, not the environment's. (No database here:
+    an autouse fixture that needed one would run every test on both.)"""
+    from switchboard.ai.analysis import jobs
+
+    job_settings = Settings(demo=True, run_worker=False)
+    monkeypatch.setattr(jobs, "get_settings", lambda: job_settings)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from switchboard.appointment_texts.endpoints import router as appointment_texts_router
 from switchboard.assistant.endpoints import router as assistant_router
+from switchboard.callintel.endpoints import router as callintel_router
 from switchboard.channels.twilio.endpoints import router as twilio_router
 from switchboard.chatkit import available as chatkit_available
 from switchboard.config import Settings, get_settings
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         auth_router,
         crm_router,
         appointment_texts_router,
+        callintel_router,
         timeline_router,
         tasks_router,
         messaging_router,

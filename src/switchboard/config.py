@@ -107,6 +107,14 @@ class Settings(BaseSettings):
 
     chat_rate_limit_per_minute: int = 30
 
+    transcriber: Literal["none", "openai"] = Field(
+        "none",
+        description="Transcribes call and visit recordings that come without a transcript: "
+        "`openai` sends them to audio/transcriptions at SWITCHBOARD_LLM_BASE_URL.",
+    )
+    transcription_model: str = "whisper-1"
+    transcription_timeout_seconds: float = 120.0
+
     # Failed sign-ins allowed within the window before the next attempt answers 429.
     login_failures_per_address: int = Field(
         10, description="Failed sign-ins one client address may make, whatever the accounts."

@@ -2,6 +2,7 @@
 
 from switchboard.appointment_texts.models import AppointmentText, AppointmentTextSettings
 from switchboard.assistant.models import ChatMessage, Conversation
+from switchboard.callintel.models import RecordChange
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -38,6 +39,7 @@ __all__ = [
     "Message",
     "MessagingSession",
     "OptOut",
+    "RecordChange",
     "RecordingSession",
     "RepShift",
     "Task",

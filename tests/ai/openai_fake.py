@@ -55,8 +55,15 @@ class FakeOpenAI:
         self.url = ""
         self._lock = threading.Lock()
         self._calls = 0
+        # audio/transcriptions: the verbose_json answer, and the audio files it can fetch.
+        self.transcription: dict[str, Any] = {"text": "", "language": "english", "segments": []}
+        self.audio: dict[str, bytes] = {}
         self.app = Starlette(
-            routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])]
+            routes=[
+                Route("/v1/chat/completions", self._complete, methods=["POST"]),
+                Route("/v1/audio/transcriptions", self._transcribe, methods=["POST"]),
+                Route("/audio/{name}", self._audio, methods=["GET"]),
+            ]
         )
 
     @property
@@ -67,6 +74,9 @@ class FakeOpenAI:
         with self._lock:
             self.script.clear()
             self.requests.clear()
+            self.default = Reply(text="(no reply scripted)")
+            self.transcription = {"text": "", "language": "english", "segments": []}
+            self.audio.clear()
 
     def reply(self, *replies: Reply) -> None:
         with self._lock:
@@ -80,6 +90,27 @@ class FakeOpenAI:
             if reply.no_streaming_with_tools and streamed_with_tools:
                 return reply  # refused; kept for the non-streaming retry
             return self.script.pop(0)
+
+    async def _transcribe(self, request: Request) -> Response:
+        form = await request.form()
+        upload = form.get("file")
+        audio = await upload.read() if hasattr(upload, "read") else b""
+        self.requests.append(
+            {
+                "body": {k: v for k, v in form.items() if k != "file"},
+                "audio": audio,
+                "headers": dict(request.headers),
+            }
+        )
+        if request.headers.get("authorization") != f"Bearer {API_KEY}":
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        return JSONResponse({"task": "transcribe", "duration": 12.0, **self.transcription})
+
+    async def _audio(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in self.audio:
+            return Response(status_code=404)
+        return Response(self.audio[name], media_type="audio/x-wav")
 
     async def _complete(self, request: Request) -> Response:
         body = await request.json()

@@ -55,7 +55,7 @@ def test_every_tool_has_a_precise_schema() -> None:
     assert set(specs) == {
         "list_tasks", "create_task", "update_task", "complete_task", "search_contacts",
         "get_contact_summary", "list_appointments", "get_daily_digest",
-        "list_unanswered_messages", "who_to_follow_up", "send_sms",
+        "list_unanswered_messages", "who_to_follow_up", "send_sms", "list_call_analyses",
     }  # fmt: skip
     for spec in specs.values():
         schema = spec.parameters

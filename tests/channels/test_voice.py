@@ -9,7 +9,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,22 +56,6 @@ def twiml(response: httpx.Response) -> ElementTree.Element:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/xml")
     return ElementTree.fromstring(response.text)
-
-
-@pytest.fixture
-def at(frozen_clock: Any) -> Any:
-    def set_time(when: datetime) -> None:
-        frozen_clock.now = when
-
-    return set_time
-
-
-@pytest.fixture
-async def office(inbox: Inbox, session: AsyncSession) -> Inbox:
-    inbox.tenant.office_phone = OFFICE
-    inbox.tenant.timezone = "America/Chicago"
-    await session.flush()
-    return inbox
 
 
 async def _call(session: AsyncSession, sid: str) -> Call:

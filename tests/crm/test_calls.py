@@ -85,7 +85,7 @@ async def test_create_with_transcript_and_analysis_and_read_back(
     assert datetime.fromisoformat(body["started_at"]) == STARTED
     assert body["transcript"]["text"].startswith("Hi, my roof leaks")
     assert [s["speaker"] for s in body["transcript"]["segments"]] == ["customer", "csr"]
-    assert body["transcript"]["segments"][1]["end"] is None
+    assert body["transcript"]["segments"][1]["end_s"] is None
     assert body["analysis"]["objections"] == ["price"]
     assert body["analysis"]["next_steps"] == ["send confirmation"]
 

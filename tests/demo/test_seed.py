@@ -76,11 +76,11 @@ async def test_the_demo_company_has_exactly_the_promised_rows(session: AsyncSess
 
     assert len(await _rows(session, ContactCard, summit)) >= 15
     assert len(await _rows(session, Lead, summit)) >= 15
-    assert len(await _rows(session, CallTranscript, summit)) == 11
-    assert len(await _rows(session, CallAnalysis, summit)) == 12
-    assert len(await _rows(session, Appointment, summit)) == 15
+    assert len(await _rows(session, CallTranscript, summit)) == 14
+    assert len(await _rows(session, CallAnalysis, summit)) == 15
+    assert len(await _rows(session, Appointment, summit)) == 16
     assert len(await _rows(session, RepShift, summit)) == 10
-    assert len(await _rows(session, Task, summit)) == 30
+    assert len(await _rows(session, Task, summit)) == 35  # 5 made by the analyser
     assert len(await _rows(session, MessagingSession, summit)) == 15
 
     calls = await _rows(session, Call, summit)
@@ -102,7 +102,7 @@ async def test_the_demo_company_has_exactly_the_promised_rows(session: AsyncSess
     assert all(c.provider_call_id for c in calls)
 
     recordings = await _rows(session, RecordingSession, summit)
-    assert len(recordings) == 5
+    assert len(recordings) == 6
     assert all(r.source == "shunya" and r.transcript and r.analysis for r in recordings)
 
 
@@ -152,12 +152,31 @@ async def test_calls_have_believable_transcripts_and_analyses(session: AsyncSess
     for transcript in transcripts:
         speakers = {segment["speaker"] for segment in transcript.segments}
         assert speakers == {"agent", "customer"}
-        assert all(s["end"] > s["start"] for s in transcript.segments)
+        assert all(s["end_s"] > s["start_s"] for s in transcript.segments)
 
     analyses = await _rows(session, CallAnalysis, summit)
     assert all(a.summary and a.sentiment and a.intent and a.booking_outcome for a in analyses)
     assert all(a.next_steps and a.model for a in analyses)
     assert any("wife" in " ".join(a.objections) for a in analyses)
+
+
+async def test_the_analyser_itself_made_some_of_the_demo_tasks(session: AsyncSession) -> None:
+    """Otto and Shunya ran on the demo's transcripts as it loaded: their analyses cite the
+    transcript lines, and their tasks are linked to the origin they are kept in step with."""
+    summit = await _seeded(session)
+    made = [t for t in await _rows(session, Task, summit) if t.origin_key]
+    assert {t.source for t in made} == {TaskSource.otto, TaskSource.shunya}
+    by_title = {t.title: t for t in made}
+    assert "Call back Dana Whitfield Thursday after 5 (deciding with their spouse)" in by_title
+    assert any(t.assigned_role == AssignedRole.manager for t in made)  # the complaint
+    shunya = [t for t in made if t.source == TaskSource.shunya]
+    assert all(t.appointment_id and t.assigned_role == AssignedRole.rep for t in shunya)
+    analysed = [a for a in await _rows(session, CallAnalysis, summit) if a.findings]
+    assert len(analysed) == 3 and all(a.model == "builtin-analyser-1" for a in analysed)
+    spanish = next(a for a in analysed if a.findings and a.findings["language"] == "es")
+    assert spanish.booking_outcome == "booked"
+    recordings = await _rows(session, RecordingSession, summit)
+    assert sum(1 for r in recordings if (r.analysis or {}).get("findings")) == 1
 
 
 async def test_tasks_cover_every_status_priority_source_and_role(session: AsyncSession) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from switchboard.callintel.service import ANALYSIS_CREATED
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event, emit
@@ -100,3 +101,33 @@ async def test_internal_events_never_reach_a_screen(
             emit(session, Event("assistant.turn.stop", tenant.id, {"message_id": "m1"}))
             emit(session, Event("something.new", tenant.id, {"secret": "x"}))
         await socket.assert_silent()
+
+
+async def test_an_analysis_reaches_whoever_may_read_its_contact(
+    app: FastAPI, api: httpx.AsyncClient, db: Database, settings: Settings, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    manager = await factory.user(tenant, Role.manager)
+    rep, other_rep = await factory.user(tenant, Role.rep), await factory.user(tenant, Role.rep)
+    customer = await factory.contact(tenant, MINE)
+    await factory.lead(tenant, customer, assigned_rep_id=rep.id)
+    stranger = await factory.contact(tenant, THEIRS)
+    await factory.lead(tenant, stranger, assigned_rep_id=other_rep.id)
+
+    async with (
+        await live(app, api, settings, rep) as rep_socket,
+        await live(app, api, settings, manager) as office,
+    ):
+        for socket in (rep_socket, office):
+            await socket.receive_until("ready")
+        for contact in (stranger, customer):
+            async with db.transaction() as session:
+                emit(session, Event(ANALYSIS_CREATED, tenant.id, {"contact_id": str(contact.id)}))
+            await app.state.hub.settled()
+
+        heard = [(await office.receive_until(ANALYSIS_CREATED))["data"]["contact_id"]]
+        heard.append((await office.receive_until(ANALYSIS_CREATED))["data"]["contact_id"])
+        assert heard == [str(stranger.id), str(customer.id)]
+        mine = await rep_socket.receive_until(ANALYSIS_CREATED)
+        assert mine["data"]["contact_id"] == str(customer.id)
+        await rep_socket.assert_silent()

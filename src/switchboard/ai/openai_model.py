@@ -167,6 +167,35 @@ class OpenAIModel:
             text=text or None, tool_calls=calls, usage=usage, model=response.model or self.name
         )
 
+    async def complete_json(
+        self, messages: list[ModelMessage], name: str, schema: dict[str, Any]
+    ) -> Completion:
+        """An answer that must follow the JSON `schema` (structured outputs,
+        `response_format` json_schema): its text is the JSON document, for the caller to
+        validate."""
+        self._check_key()
+        request = self._request(messages, [])
+        request["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": True},
+        }
+        try:
+            response = await self._client.chat.completions.create(**request)
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from exc
+        if not response.choices:
+            raise ModelError(f"the model server at {self.base_url} returned no choices")
+        text = response.choices[0].message.content or ""
+        usage = (
+            Usage(
+                prompt_tokens=response.usage.prompt_tokens,
+                completion_tokens=response.usage.completion_tokens,
+            )
+            if response.usage is not None
+            else estimate_usage(messages, [], text, ())
+        )
+        return Completion(text=text or None, usage=usage, model=response.model or self.name)
+
     async def stream(
         self, messages: list[ModelMessage], tools: list[ToolSpec]
     ) -> AsyncIterator[StreamItem]:

@@ -846,4 +846,7 @@ _TOOLS = [
 
 
 def staff_toolbox() -> Toolbox:
-    return Toolbox(list(_TOOLS))
+    # Imported here: the analysis tools build on this module's helpers.
+    from switchboard.ai.analysis.tools import analysis_tools
+
+    return Toolbox([*_TOOLS, *analysis_tools()])

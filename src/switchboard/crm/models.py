@@ -238,6 +238,11 @@ class CallAnalysis(TenantScoped, Base):
     booking_outcome: Mapped[str | None] = mapped_column(String(limits.BOOKING_OUTCOME))
     next_steps: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     model: Mapped[str | None] = mapped_column(String(limits.NAME))
+    # The analyser's full findings, each citing the transcript segments it came from
+    # (callintel.schemas.Findings); None for an analysis typed in by hand.
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
 
 
 class Appointment(TenantScoped, Base):
@@ -296,5 +301,7 @@ class RecordingSession(TenantScoped, Base):
     status: Mapped[RecordingStatus] = mapped_column(String(16), default=RecordingStatus.recording)
     audio_url: Mapped[str | None] = mapped_column(String(limits.URL))
     transcript: Mapped[str | None] = mapped_column(Text)
+    # Speaker segments of the transcript ({"speaker", "start_s", "end_s", "text"}).
+    transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     source: Mapped[str] = mapped_column(String(32), default="shunya")

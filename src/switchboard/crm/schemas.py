@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from switchboard.crm.models import (
     AppointmentStatus,
@@ -164,15 +164,18 @@ class LeadRead(RecordRead):
 
 
 class TranscriptSegment(Schema):
+    """One speaker turn: who spoke, when (seconds from the start), and what they said.
+    `start`/`end` are read too, as earlier imports sent them."""
+
     speaker: Str = Field(max_length=limits.SPEAKER)
+    start_s: float | None = Field(None, ge=0, validation_alias=AliasChoices("start_s", "start"))
+    end_s: float | None = Field(None, ge=0, validation_alias=AliasChoices("end_s", "end"))
     text: Str = Field(max_length=limits.NOTES)
-    start: float | None = Field(None, ge=0)
-    end: float | None = Field(None, ge=0)
 
 
 class TranscriptIn(Schema):
     text: Str = Field(min_length=1, max_length=limits.TRANSCRIPT)
-    segments: list[TranscriptSegment] = Field(default_factory=list)
+    segments: list[TranscriptSegment] = Field(default_factory=list, max_length=limits.SEGMENTS)
     language: Str = Field("en", max_length=limits.LANGUAGE)
 
 
@@ -194,6 +197,9 @@ class AnalysisIn(Schema):
 class AnalysisRead(AnalysisIn):
     id: uuid.UUID
     created_at: datetime
+    findings: dict[str, Any] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class CallCreate(Schema):

@@ -21,8 +21,10 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.ai.analysis.jobs import analyse_now
 from switchboard.appointment_texts.models import TextStatus
 from switchboard.appointment_texts.service import plan_appointment_texts
+from switchboard.callintel.schemas import SourceKind
 from switchboard.crm.models import (
     Appointment,
     Call,
@@ -179,6 +181,10 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
     for layer in sorted(set(_LAYERS.values())):
         session.add_all([row for row in rows if _LAYERS[type(row)] == layer])
         await session.flush()
+    for builder in builders:
+        for kind, record_id in builder.to_analyse:
+            # The analyser itself writes these analyses and their tasks, as it would live.
+            await analyse_now(session, builder.tenant.id, kind, record_id)
     reports = {}
     for builder in builders:
         report = builder.report()
@@ -226,6 +232,8 @@ class _CompanyBuilder:
         self.leads: dict[str, Lead] = {}
         self.calls: dict[str, Call] = {}
         self.appointments: dict[str, Appointment] = {}
+        # What the built-in analyser reads once the rows are in: (kind, record id).
+        self.to_analyse: list[tuple[SourceKind, uuid.UUID]] = []
 
     def build(self) -> list[RecordMixin]:
         self._channels()
@@ -460,7 +468,7 @@ class _CompanyBuilder:
 
     def _story_call(self, spec: CallSpec) -> Call:
         segments = _segments(spec.lines)
-        duration = spec.duration if spec.duration is not None else int(segments[-1]["end"]) + 4
+        duration = spec.duration if spec.duration is not None else int(segments[-1]["end_s"]) + 4
         call = self._call(
             contact_key=spec.contact,
             handler=self.users[spec.handler],
@@ -474,6 +482,8 @@ class _CompanyBuilder:
         if segments:
             text = "\n".join(f"{s['speaker'].title()}: {s['text']}" for s in segments)
             self._add(CallTranscript(call_id=call.id, text=text, segments=segments), ended)
+        if spec.analyse:
+            self.to_analyse.append((SourceKind.call, call.id))
         if spec.analysis is not None:
             a = spec.analysis
             self._add(
@@ -533,7 +543,7 @@ class _CompanyBuilder:
             started = self.clock(spec.started)
             ended = started + timedelta(minutes=spec.minutes)
             appointment = self.appointments[spec.appointment] if spec.appointment else None
-            self._add(
+            recording = self._add(
                 RecordingSession(
                     rep_id=self.users[spec.rep].id,
                     appointment_id=appointment.id if appointment else None,
@@ -547,6 +557,8 @@ class _CompanyBuilder:
                 ),
                 started,
             )
+            if spec.analyse:
+                self.to_analyse.append((SourceKind.recording, recording.id))
 
     def _tasks(self) -> None:
         for spec in self.content.tasks:
@@ -722,8 +734,8 @@ def _segments(lines: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
             {
                 "speaker": speaker,
                 "text": text,
-                "start": round(clock, 1),
-                "end": round(clock + length, 1),
+                "start_s": round(clock, 1),
+                "end_s": round(clock + length, 1),
             }
         )
         clock += length + 0.6

@@ -183,6 +183,9 @@ class CallSpec:
     duration: int | None = None  # None: as long as the transcript
     lines: tuple[tuple[str, str], ...] = ()  # ("agent" | "customer", what they said)
     analysis: AnalysisSpec | None = None
+    # Analysed by the built-in analyser as the demo loads: its analysis and tasks are Otto's
+    # own, not typed in here.
+    analyse: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ class RecordingSpec:
     started: When
     minutes: int
     transcript: str
-    analysis: dict[str, Any]
+    analysis: dict[str, Any] | None = None
+    analyse: bool = False  # by the built-in analyser as the demo loads (Shunya's own tasks)
 
 
 # --- tasks ---------------------------------------------------------------------------------

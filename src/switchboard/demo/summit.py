@@ -213,6 +213,15 @@ CONTACTS = (
         "6780 E 62nd Pl, Commerce City, 80022", "Google Ads", ("hvac", "ac-install", "rebate"),
         day(-7, "10:10"),
     ),
+    _contact(
+        "delgado", "Rosa Delgado", "+17205550186", "rosa.delgado@example.com",
+        "1450 S Federal Blvd, Denver, 80219", "Google Ads", ("hvac", "heat-pump", "spanish"),
+        day(-6, "11:30"),
+    ),
+    _contact(
+        "whitfield", "Dana Whitfield", "+13035550192", "dana.whitfield@example.net",
+        "2291 S Vaughn Way, Aurora, 80014", "Nextdoor", ("gutters",), day(-1, "08:50"),
+    ),
 )  # fmt: skip
 
 LEADS = (
@@ -249,6 +258,8 @@ LEADS = (
              notes="Skylight over the stairs leaks; roof is 22 years old."),
     LeadSpec("garcia", LeadStatus.qualified, "hvac", "Google Ads", 11_200, REP3, 27,
              notes="Central AC install; waiting on Xcel rebate pre-approval."),
+    LeadSpec("delgado", LeadStatus.qualified, "hvac", "Google Ads", 9_800, REP3, 35),
+    LeadSpec("whitfield", LeadStatus.contacted, "gutters", "Nextdoor", 2_900, None, 20),
 )  # fmt: skip
 
 APPOINTMENTS = (
@@ -284,6 +295,8 @@ APPOINTMENTS = (
                     day(-9, "10:30"), 90, AppointmentStatus.completed),
     AppointmentSpec("russo-gutters", "russo", REP2, "Gutter + guard estimate",
                     day(-8, "13:30"), 60, AppointmentStatus.completed),
+    AppointmentSpec("kowalski-estimate", "kowalski", REP, "Roof and gutter estimate",
+                    day(-3, "10:00"), 60, AppointmentStatus.completed),
     AppointmentSpec("castillo-estimate", "castillo", REP3, "Roof replacement estimate",
                     day(-5, "15:00"), 90, AppointmentStatus.completed),
     AppointmentSpec("wright-furnace", "wright", REP3, "Furnace replacement consult",

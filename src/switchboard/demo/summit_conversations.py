@@ -428,6 +428,49 @@ CALLS = (
         "lindqvist-voicemail", "lindqvist", CSR2, _in, CallOutcome.voicemail,
         ago(hours=1, minutes=10), duration=41,
     ),
+    # Analysed by Otto as the demo loads: these calls' analyses and tasks are the analyser's.
+    CallSpec(
+        "whitfield-callback", "whitfield", CSR, _in, CallOutcome.unbooked, day(-1, "12:15"),
+        lines=(
+            _agent("Thanks for calling Summit Roofing and Solar, this is Maria. How can I help?"),
+            _customer("Hi, I filled out the form about gutter guards, but I'm at work and "
+                      "can't really talk. I also need to run it by my wife."),
+            _agent("No problem at all. When's a good time to call you back?"),
+            _customer("Call me back Thursday after 5."),
+            _agent("Will do, we'll call you Thursday after 5."),
+        ),
+        analyse=True,
+    ),
+    CallSpec(
+        "russo-complaint", "russo", CSR2, _in, CallOutcome.unbooked, ago(hours=1, minutes=30),
+        lines=(
+            _agent("Summit Roofing and Solar, this is Jake. How can I help?"),
+            _customer("You put new gutters on our house last week and the one over the "
+                      "garage is overflowing again after the rain."),
+            _customer("I'm pretty upset, it's pouring right down onto the door."),
+            _agent("I'm sorry, that's not how we leave a job. I'll have a manager call you "
+                   "back today by 3pm to get a crew out."),
+            _customer("Okay. Thank you."),
+        ),
+        analyse=True,
+    ),
+    CallSpec(
+        "delgado-spanish", "delgado", CSR, _in, CallOutcome.unbooked, day(-2, "16:05"),
+        lines=(
+            _agent("Gracias por llamar a Summit Roofing and Solar, habla Maria. ¿En qué le "
+                   "puedo ayudar?"),
+            _customer("Hola, quiero una cotización para una bomba de calor. El técnico ya "
+                      "vino a ver la casa."),
+            _agent("Con gusto. Podemos ir el jueves a las 10 de la mañana para tomar las "
+                   "medidas finales."),
+            _customer("El jueves a las 10 está bien. ¿Me pueden enviar la cotización por "
+                      "correo también?"),
+            _agent("Perfecto, queda agendada su cita para el jueves a las 10. Le mando la "
+                   "cotización por correo."),
+            _customer("Muchas gracias."),
+        ),
+        analyse=True,
+    ),
 )  # fmt: skip
 
 
@@ -552,6 +595,22 @@ RECORDINGS = (
             "score": 84,
             "model": "shunya-sales-v2",
         },
+    ),
+    RecordingSpec(
+        REP, "kowalski", "kowalski-estimate", day(-3, "10:05"), 55,
+        transcript=(
+            "Rep: So that's the tear-off with the thirty-year architectural shingles, a new "
+            "ridge vent and seamless gutters: $11,900.\n"
+            "Homeowner: It looks good, but I have to talk it over with my wife before we "
+            "sign anything.\n"
+            "Rep: Of course. Would it help if I sent the written quote so you can both go "
+            "through it together?\n"
+            "Homeowner: Yes, send the quote over. And we'd want to hear about financing, "
+            "monthly payments would make this a lot easier.\n"
+            "Rep: Absolutely. I'll follow up on Friday at 6 pm once you've both had a look.\n"
+            "Homeowner: Friday at 6 works. Thanks."
+        ),
+        analyse=True,  # Shunya's own analysis and tasks
     ),
 )  # fmt: skip
 

@@ -26,6 +26,8 @@ LANGUAGE = 16
 SENTIMENT = 20
 BOOKING_OUTCOME = 32
 SPEAKER = 50
+ORIGIN_KEY = 200
+SEGMENTS = 10_000  # speaker turns in one transcript: hours of talk
 PASSWORD = 200
 
 # Long text, stored as Text: how much the API takes.

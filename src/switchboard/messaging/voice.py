@@ -10,13 +10,14 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.callintel.schemas import SourceKind
+from switchboard.callintel.service import queue_transcription, store_call_transcript
 from switchboard.config import Settings
 from switchboard.crm.models import (
     Call,
     CallDirection,
     CallOutcome,
     CallProvider,
-    CallTranscript,
     HandledByRole,
 )
 from switchboard.kit.clock import utcnow
@@ -74,10 +75,19 @@ class InboundCall:
 
 @dataclass(frozen=True)
 class CallAnswer:
-    """What to do with a caller: ring `dial`, or (None) take a voicemail after `greeting`."""
+    """What to do with a caller: ring `dial`, or (None) take a voicemail after `greeting`.
+    `record` records the conversation, after telling the caller so (`consent`)."""
 
     dial: str | None
     greeting: str
+    record: bool = False
+    consent: str | None = None
+
+
+def consent_announcement(tenant: Tenant) -> str:
+    """Said before a recorded call is put through: callers must hear it (two-party consent
+    states require it) before anything is recorded."""
+    return f"Thanks for calling {tenant.name}. This call may be recorded for quality and training."
 
 
 # --- business hours ------------------------------------------------------------------------------
@@ -176,7 +186,12 @@ async def receive_call(session: AsyncSession, settings: Settings, call: InboundC
         await session.flush()
     open_now = within_business_hours(tenant, now)
     if open_now and tenant.office_phone:
-        return CallAnswer(dial=tenant.office_phone, greeting=_greeting(tenant, open_now=True))
+        return CallAnswer(
+            dial=tenant.office_phone,
+            greeting=_greeting(tenant, open_now=True),
+            record=tenant.record_calls,
+            consent=consent_announcement(tenant) if tenant.record_calls else None,
+        )
     return CallAnswer(dial=None, greeting=_greeting(tenant, open_now=False))
 
 
@@ -279,7 +294,9 @@ async def record_voicemail(
         kind = "session.created" if created else "session.updated"
         announce_session(session, conversation, kind, tenant.id)
     if text:
-        session.add(CallTranscript(tenant_id=tenant.id, call_id=call.id, text=text))
+        # Analysed like any call: its summary shows on the call; the call-back task below
+        # is the voicemail's own, so the analysis adds none.
+        await store_call_transcript(session, call, text, [], None)
     name = (
         await contact_label(session, tenant.id, call.contact_id)
         if call.contact_id
@@ -300,6 +317,46 @@ async def record_voicemail(
         TaskSource.system,
     )
     return message
+
+
+async def record_call_recording(
+    session: AsyncSession,
+    settings: Settings,
+    call_sid: str,
+    recording_url: str | None,
+    status: str | None,
+) -> None:
+    """A recorded conversation's recording (the `<Dial record>` status callback): its URL on
+    the call, and a transcription queued when a transcriber is configured. Not a voicemail:
+    the outcome stays as the call's."""
+    call = await call_by_provider_id(session, call_sid)
+    if call is None:
+        log.info("call recording for unknown call %s", call_sid)
+        return
+    if (status or "completed") != "completed" or not recording_url:
+        return
+    first = call.recording_url != recording_url
+    call.recording_url = recording_url
+    if first and settings.transcriber != "none":
+        queue_transcription(session, call.tenant_id, SourceKind.call, call.id)
+    await session.flush()
+
+
+async def record_call_transcript(
+    session: AsyncSession, call_sid: str, transcript: str | None, recording_url: str | None
+) -> bool:
+    """The transcript of a recorded conversation: stored on the call, its analysis queued.
+    False when it is not one (a voicemail's goes to `record_voicemail`)."""
+    call = await call_by_provider_id(session, call_sid)
+    if call is None or call.outcome == CallOutcome.voicemail or call.handled_by_role is None:
+        return False
+    text = clean_text(transcript or "").strip()
+    if recording_url:
+        call.recording_url = call.recording_url or recording_url
+    if text:
+        await store_call_transcript(session, call, text, [], None)
+    await session.flush()
+    return True
 
 
 def call_status_after(current: str | None, reported: str) -> str | None:

@@ -87,6 +87,9 @@ def subject_of(event: Event) -> Subject | None:
         return InboxService, _id((data.get("session") or {}).get("id"))
     if kind.startswith("task."):
         return TaskService, _id((data.get("task") or {}).get("id"))
+    if kind.startswith("analysis."):
+        # A call's or a visit's analysis: readable by whoever may read its contact.
+        return ContactService, _id(data.get("contact_id"))
     return None
 
 

@@ -62,6 +62,7 @@ class Task(TenantScoped, Base):
         Index("ix_tasks_tenant_lead", "tenant_id", "lead_id"),
         Index("ix_tasks_tenant_appointment", "tenant_id", "appointment_id"),
         Index("ix_tasks_tenant_call", "tenant_id", "call_id"),
+        Index("ix_tasks_tenant_origin_key", "tenant_id", "origin_key", unique=True),
     )
 
     title: Mapped[str] = mapped_column(String(limits.TITLE))
@@ -88,6 +89,10 @@ class Task(TenantScoped, Base):
     call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # What made it, for a task the AI keeps in step with its source ("call:<id>:call_back:1"
+    # for a call analysis' next step): analysing again updates the task instead of adding
+    # one, and finds the one a person completed or cancelled.
+    origin_key: Mapped[str | None] = mapped_column(String(limits.ORIGIN_KEY))
 
     effective_status: Mapped[str] = query_expression()
 

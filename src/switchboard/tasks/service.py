@@ -253,14 +253,18 @@ async def create_system_task(
     tenant_id: uuid.UUID,
     data: TaskCreate,
     source: TaskSource = TaskSource.system,
+    *,
+    origin_key: str | None = None,
 ) -> Task:
-    """A task raised by the system itself (a voicemail to call back, an unanswered text):
-    no acting user, links checked against the tenant, announced like any other task."""
+    """A task raised by the system itself (a voicemail to call back, an unanswered text, a
+    call analysis' next step): no acting user, links checked against the tenant, announced
+    like any other task. `origin_key` names what it keeps in step with (Task.origin_key)."""
     fields = data.model_dump()
     await check_links(session, tenant_id, fields)
     tasks = TaskRepository(session, tenant_id)
     task = tasks.add(Task(**fields))
     task.source = source
+    task.origin_key = origin_key
     await session.flush()
     stored = await tasks.get(task.id, tasks.select().execution_options(populate_existing=True))
     return announce(session, stored, "task.created")

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard.kit import limits
@@ -58,6 +58,9 @@ class Tenant(RecordMixin, Base):
     missed_call_text_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     missed_call_text: Mapped[str | None] = mapped_column(Text)
     help_text: Mapped[str | None] = mapped_column(Text)
+    # Record calls the office answers (with the consent announcement the law asks for), so
+    # their transcripts can be analysed like voicemails.
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def zone(self) -> ZoneInfo:

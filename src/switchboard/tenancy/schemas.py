@@ -116,6 +116,7 @@ class TenantSettingsRead(TenantRead):
     missed_call_text_enabled: bool
     missed_call_text: str | None
     help_text: str | None
+    record_calls: bool = False
 
 
 SmsText = Annotated[Str | None, Field(max_length=480), NoneIfBlank]  # three SMS segments
@@ -127,7 +128,7 @@ class TenantUpdate(UpdateSchema):
     default; an empty or null text means the built-in one."""
 
     not_null = frozenset({"name", "timezone", "business_hours", "auto_reply_enabled"})
-    not_null |= {"missed_call_text_enabled"}
+    not_null |= {"missed_call_text_enabled", "record_calls"}
 
     name: CompanyName | None = None
     timezone: TimeZoneName | None = None
@@ -138,6 +139,9 @@ class TenantUpdate(UpdateSchema):
     missed_call_text_enabled: bool | None = None
     missed_call_text: SmsText = None
     help_text: SmsText = None
+    record_calls: bool | None = Field(
+        None, description="Record calls the office answers, after a consent announcement."
+    )
 
 
 # --- staff -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.types import Scope
 
 from switchboard.appointment_texts.schedule import offset_label
+from switchboard.callintel.lines import transcript_lines
 from switchboard.kit.clock import utcnow
 from switchboard.web.markdown import render_markdown
 
@@ -100,6 +101,7 @@ def _environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters.update(local_time=local_time, short_time=short_time, iso=iso, label=label)
+    env.globals["transcript_lines"] = transcript_lines
     env.filters.update(markdown=render_markdown, pretty_json=pretty_json)
     env.filters.update(offset_label=offset_label)
     return env

@@ -124,8 +124,26 @@ async def dial_result_webhook(form: TwilioForm, db: DB, settings: AppSettings) -
     return twiml.voicemail(answer.greeting, _voice_base(settings))
 
 
-@router.post(PREFIX + "/voice/recording", summary="Voicemail recorded (Record action)")
-async def recording_webhook(form: TwilioForm, db: DB) -> Response:
+@router.post(
+    PREFIX + "/voice/recording",
+    summary="Voicemail recorded (Record action), or a recorded call's recording status",
+)
+async def recording_webhook(
+    form: TwilioForm,
+    db: DB,
+    settings: AppSettings,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    if source == "call" or field(form, "RecordingSource", limits.STATUS_WORD) == "DialVerb":
+        async with db.transaction() as session:
+            await voice.record_call_recording(
+                session,
+                settings,
+                call_sid(form),
+                field(form, "RecordingUrl", limits.URL),
+                field(form, "RecordingStatus", limits.STATUS_WORD),
+            )
+        return twiml.empty()  # a status callback: Twilio reads no answer
     async with db.transaction() as session:
         await voice.record_recording(
             session,
@@ -136,16 +154,24 @@ async def recording_webhook(form: TwilioForm, db: DB) -> Response:
     return twiml.goodbye()
 
 
-@router.post(PREFIX + "/voice/transcription", summary="Voicemail transcript (transcribeCallback)")
+@router.post(
+    PREFIX + "/voice/transcription",
+    summary="Transcript of a voicemail or of a recorded call (transcribeCallback)",
+)
 async def transcription_webhook(form: TwilioForm, db: DB, settings: AppSettings) -> Response:
     completed = (field(form, "TranscriptionStatus", None) or "completed") == "completed"
+    text = field(form, "TranscriptionText", None) if completed else None
     try:
         async with db.transaction() as session:
+            if await voice.record_call_transcript(
+                session, call_sid(form), text, field(form, "RecordingUrl", limits.URL)
+            ):
+                return twiml.empty()
             await voice.record_voicemail(
                 session,
                 settings,
                 call_sid=call_sid(form),
-                transcript=field(form, "TranscriptionText", None) if completed else None,
+                transcript=text,
                 recording_url=field(form, "RecordingUrl", limits.URL),
             )
     except service.DuplicateDelivery:

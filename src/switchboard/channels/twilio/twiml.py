@@ -36,12 +36,23 @@ def voice_answer(answer: CallAnswer, base_url: str) -> Response:
     if answer.dial is None:
         return voicemail(answer.greeting, base_url)
     response = VoiceResponse()
+    recording: dict[str, str] = {}
+    if answer.record:
+        # The caller hears that the call is recorded before anything is.
+        response.say(answer.consent or "This call may be recorded.")
+        recording = {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": f"{base_url}/voice/recording?source=call",
+            "recording_status_callback_method": "POST",
+            "recording_status_callback_event": "completed",
+        }
     response.dial(
         answer.dial,
         action=f"{base_url}/voice/dial",
         method="POST",
         timeout=DIAL_TIMEOUT_SECONDS,
         answer_on_bridge=True,
+        **recording,
     )
     return twiml(str(response))
 

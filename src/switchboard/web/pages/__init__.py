@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from switchboard.web.pages import (
     assistant,
     auth,
+    calls,
     contacts,
     dashboard,
     inbox,
@@ -16,5 +17,5 @@ from switchboard.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, inbox, tasks, contacts, assistant, settings, dashboard, today):
+for module in (auth, inbox, tasks, contacts, calls, assistant, settings, dashboard, today):
     router.include_router(module.router)

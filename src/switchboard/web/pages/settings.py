@@ -67,7 +67,7 @@ async def _posted(request: Request, *names: str) -> Form:
 # --- the company form -------------------------------------------------------------------------
 
 COMPANY_TEXT = ("name", "timezone", "office_phone", "session_gap", "help_text", "missed_call_text")
-COMPANY_CHECKS = ("auto_reply", "missed_call_text_enabled")
+COMPANY_CHECKS = ("auto_reply", "missed_call_text_enabled", "record_calls")
 HOURS = tuple(f"{part}_{day}" for day in WEEKDAYS for part in ("open", "opens", "closes"))
 COMPANY_FIELDS = {
     "session_gap_seconds": "session_gap",
@@ -87,6 +87,7 @@ def company_form(tenant: Tenant) -> Form:
         "missed_call_text": tenant.missed_call_text or "",
         "auto_reply": "on" if tenant.auto_reply_enabled else "",
         "missed_call_text_enabled": "on" if tenant.missed_call_text_enabled else "",
+        "record_calls": "on" if tenant.record_calls else "",
     }
     for day in WEEKDAYS:
         hours = (tenant.business_hours or {}).get(day)
@@ -107,6 +108,7 @@ def company_payload(form: Form) -> dict[str, Any]:
         "missed_call_text": values["missed_call_text"],
         "auto_reply_enabled": bool(values["auto_reply"]),
         "missed_call_text_enabled": bool(values["missed_call_text_enabled"]),
+        "record_calls": bool(values["record_calls"]),
         "business_hours": {
             day: [values[f"opens_{day}"], values[f"closes_{day}"]]
             if values[f"open_{day}"]
