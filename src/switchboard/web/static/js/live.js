@@ -41,7 +41,11 @@
     return Array.prototype.slice.call(template.content.children);
   }
 
-  function replace(id, url) {
+  // A fragment answers for the element it was asked for. If that element was replaced
+  // while the request was out (a click's htmx swap, or a later refresh that came back
+  // first), this answer may be older than what shows: drop it and ask once more, so the
+  // block ends as the server has it now, whatever order the answers arrive in.
+  function replace(id, url, retried) {
     var current = document.getElementById(id);
     if (!current) return Promise.resolve();
     return fragment(url, id).then(function (html) {
@@ -49,6 +53,10 @@
       var fresh = nodes(html)[0];
       var now = document.getElementById(id);
       if (!fresh || !now) return;
+      if (now !== current) {
+        if (!retried) return replace(id, url, true);
+        return;
+      }
       now.replaceWith(fresh);
       htmx.process(fresh);
     });
