@@ -18,6 +18,7 @@ from switchboard.callintel.service import (
     ANALYZE_JOB,
     TRANSCRIBE_JOB,
     Recorded,
+    Subject,
     load_subject,
     record_analysis,
     store_call_transcript,
@@ -41,6 +42,17 @@ def _target(job: Job) -> tuple[uuid.UUID, SourceKind, uuid.UUID]:
     )
 
 
+def _request(subject: Subject) -> AnalysisRequest:
+    """What the analyser reads of a subject: its lines and who and what they are about."""
+    return AnalysisRequest(
+        kind=subject.kind,
+        lines=subject.lines,
+        language=subject.language,
+        company=subject.company,
+        contact_name=subject.contact_name,
+    )
+
+
 @job_handler(ANALYZE_JOB, timeout=ANALYSIS_TIMEOUT)
 async def run_analysis_job(session: AsyncSession, job: Job) -> None:
     analyser = get_analyser(get_settings())
@@ -61,13 +73,7 @@ async def analyse(
     subject = await load_subject(session, tenant_id, kind, record_id)
     if subject is None:
         return None
-    request = AnalysisRequest(
-        kind=kind,
-        lines=subject.lines,
-        language=subject.language,
-        company=subject.company,
-        contact_name=subject.contact_name,
-    )
+    request = _request(subject)
     await session.commit()  # nothing held while the model works
     answer = await analyser.analyse(request)
     return await record_analysis(
@@ -88,13 +94,7 @@ async def analyse_now(
     subject = await load_subject(session, tenant_id, kind, record_id)
     if subject is None:
         return None
-    request = AnalysisRequest(
-        kind=kind,
-        lines=subject.lines,
-        language=subject.language,
-        company=subject.company,
-        contact_name=subject.contact_name,
-    )
+    request = _request(subject)
     findings = analyse_lines(request)
     return await record_analysis(session, subject, findings, model=MODEL_NAME)
 
