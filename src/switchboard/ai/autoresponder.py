@@ -41,7 +41,7 @@ from switchboard.messaging.models import (
 from switchboard.messaging.repository import MessageRepository, SessionRepository
 from switchboard.messaging.service import AUTO_REPLY_JOB, queue_outbound, should_auto_reply
 from switchboard.tenancy.models import Tenant
-from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.service import get_tenant
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,7 @@ from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSourc
 from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
-from switchboard.tenancy.models import User
-from switchboard.tenancy.repository import UserRepository
+from switchboard.tenancy.service import names_of
 
 ACTIVE_APPOINTMENT = frozenset({AppointmentStatus.scheduled, AppointmentStatus.confirmed})
 HANDOFF_TASK_TITLE = "Customer needs a reply from the team"
@@ -79,13 +78,8 @@ async def upcoming_appointments(ctx: ToolContext, contact_id: uuid.UUID) -> list
 
 
 async def _rep_names(ctx: ToolContext, appointments: list[Appointment]) -> dict[uuid.UUID, str]:
-    # DashboardRepository.users_by_id needs a staff user to scope by; this context has none.
     rep_ids = {a.rep_id for a in appointments if a.rep_id is not None}
-    if not rep_ids:
-        return {}
-    users = UserRepository(ctx.session, ctx.tenant.id)
-    reps = await ctx.session.execute(users.select().where(User.id.in_(rep_ids)))
-    return {rep.id: rep.name for rep in reps.scalars()}
+    return await names_of(ctx.session, ctx.tenant.id, rep_ids)
 
 
 async def get_upcoming_appointments(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

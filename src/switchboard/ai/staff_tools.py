@@ -58,7 +58,7 @@ from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSourc
 from switchboard.tasks.schemas import TaskCreate, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService, role_queue
 from switchboard.tenancy.models import User
-from switchboard.tenancy.repository import UserRepository, get_tenant
+from switchboard.tenancy.service import active_staff, get_tenant
 
 MAX_CANDIDATES = 8
 
@@ -224,7 +224,7 @@ async def resolve_assignee(call: StaffCall, text: str) -> tuple[User | None, Ass
         return call.user, role_queue(call.user)
     if key in _ROLE_WORDS:
         return None, _ROLE_WORDS[key]
-    staff = await UserRepository(call.session, call.user.tenant_id).all_active()
+    staff = await active_staff(call.session, call.user.tenant_id)
     by_email = [u for u in staff if u.email.lower() == key]
     if by_email:
         return by_email[0], role_queue(by_email[0])

@@ -15,7 +15,8 @@ from switchboard.appointment_texts.service import (
     AppointmentTextSettingsService,
     appointment_texts,
 )
-from switchboard.kit.deps import CurrentUser, Manager, Session
+from switchboard.kit.deps import Session
+from switchboard.tenancy.deps import CurrentUser, Manager
 
 router = APIRouter(prefix="/api")
 

@@ -54,9 +54,8 @@ from switchboard.kit.jobs import drop_queued, enqueue, move_queued
 from switchboard.messaging.models import MessageKind, Sender
 from switchboard.messaging.service import queue_outbound
 from switchboard.tenancy.models import Tenant, User
-from switchboard.tenancy.repository import UserRepository, get_tenant
 from switchboard.tenancy.scope import MANAGERS
-from switchboard.tenancy.service import RETIME_APPOINTMENT_TEXTS_JOB
+from switchboard.tenancy.service import RETIME_APPOINTMENT_TEXTS_JOB, find_user, get_tenant
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +380,7 @@ async def _send(
         _skip(text, "the contact has not consented to texts")
         return
     rep_id = appointment.rep_id
-    rep = await UserRepository(session, tenant.id).find(rep_id) if rep_id else None
+    rep = await find_user(session, tenant.id, rep_id) if rep_id else None
     values = text_values(
         now=utcnow(),
         starts_at=appointment.starts_at,

@@ -43,10 +43,11 @@ from switchboard.assistant.service import (
 )
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
-from switchboard.kit.deps import AppSettings, CurrentUser, CurrentUserDetached, Session, get_db
+from switchboard.kit.deps import AppSettings, Session, get_db
 from switchboard.kit.pagination import Page, PageParams, Paging, to_page
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter
 from switchboard.kit.schemas import Str
+from switchboard.tenancy.deps import CurrentUser, CurrentUserDetached
 
 router = APIRouter(prefix="/api/chat", tags=["assistant"])
 

@@ -58,7 +58,7 @@ from switchboard.kit.events import Event
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.ratelimit import RateLimiter
 from switchboard.tenancy.models import Tenant, User
-from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.service import get_tenant
 
 log = logging.getLogger(__name__)
 

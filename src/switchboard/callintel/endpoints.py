@@ -14,7 +14,8 @@ from switchboard.callintel.schemas import (
     TranscriptPut,
     TranscriptStored,
 )
-from switchboard.kit.deps import AppSettings, CurrentUser, Session
+from switchboard.kit.deps import AppSettings, Session
+from switchboard.tenancy.deps import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["call intelligence"])
 

@@ -57,7 +57,7 @@ from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import announce, create_system_task
 from switchboard.tenancy.models import Tenant, User
-from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.service import get_tenant
 
 ANALYZE_JOB = "callintel.analyze"
 TRANSCRIBE_JOB = "callintel.transcribe"

@@ -19,8 +19,9 @@ from switchboard.chatkit.schemas import StartScreen, StartScreenPrompt
 from switchboard.chatkit.server import AssistantChatKitServer
 from switchboard.chatkit.store import RequestContext
 from switchboard.kit.db import Database
-from switchboard.kit.deps import AppSettings, authenticate, get_db
+from switchboard.kit.deps import AppSettings, get_db
 from switchboard.kit.errors import InvalidField, NotFound, Unauthorized
+from switchboard.tenancy.deps import authenticate
 from switchboard.tenancy.models import User
 from switchboard.tenancy.security import SESSION_COOKIE
 from switchboard.web.auth import check_csrf

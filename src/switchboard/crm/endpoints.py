@@ -39,8 +39,9 @@ from switchboard.crm.service import (
     RepShiftService,
     ShiftFilters,
 )
-from switchboard.kit.deps import CurrentUser, Session
+from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging, to_page
+from switchboard.tenancy.deps import CurrentUser
 
 router = APIRouter(prefix="/api")
 

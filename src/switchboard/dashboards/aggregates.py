@@ -74,7 +74,7 @@ from switchboard.messaging.models import (
 )
 from switchboard.tasks.models import AssignedRole, Task, TaskSource, TaskStatus, is_overdue
 from switchboard.tenancy.models import Role, User
-from switchboard.tenancy.repository import UserRepository, get_tenant
+from switchboard.tenancy.service import find_user, get_tenant
 
 # Calls nobody picked up: each wants a call back.
 UNANSWERED_OUTCOMES = (CallOutcome.missed, CallOutcome.voicemail, CallOutcome.abandoned)
@@ -528,7 +528,7 @@ class RoleDashboards:
             return self.user
         if not self.user.sees_whole_tenant:
             raise Forbidden("a rep can only see their own dashboard")
-        rep = await UserRepository(self.session, self.user.tenant_id).find(rep_id)
+        rep = await find_user(self.session, self.user.tenant_id, rep_id)
         if rep is None or rep.role not in (Role.rep, Role.manager):
             raise NotFound.of("rep", rep_id)
         return rep

@@ -21,7 +21,7 @@ from switchboard.messaging.models import Channel
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource
 from switchboard.tasks.service import TaskFilters, TaskService, is_theirs
 from switchboard.tenancy.models import Role, Tenant, User
-from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.service import get_tenant
 
 DIGEST_ITEMS = 8
 APPOINTMENT_ITEMS = 15

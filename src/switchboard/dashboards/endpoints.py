@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from switchboard.dashboards.aggregates import RoleDashboards
 from switchboard.dashboards.digest import build_digest, follow_up_queue
 from switchboard.dashboards.schemas import CsrDashboard, ExecutiveDashboard, Period, RepDashboard
-from switchboard.kit.deps import CurrentUser, Manager, Session, StaffWriter, require_role
+from switchboard.kit.deps import Session
+from switchboard.tenancy.deps import CurrentUser, Manager, StaffWriter, require_role
 from switchboard.tenancy.models import Role, User
 
 router = APIRouter(prefix="/api/dashboards", tags=["dashboards"])

@@ -29,8 +29,7 @@ from switchboard.messaging.service import (
 from switchboard.tasks.models import Task
 from switchboard.tasks.service import TaskFilters, TaskService
 from switchboard.tenancy.models import Role, User
-from switchboard.tenancy.repository import get_tenant
-from switchboard.tenancy.service import team
+from switchboard.tenancy.service import get_tenant, team
 
 LAST_MESSAGES = 3
 DAY_TASKS = 25

@@ -65,8 +65,8 @@ from switchboard.messaging.models import (
 from switchboard.messaging.service import preview_of
 from switchboard.tasks.models import Task, TaskStatus
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
-from switchboard.tenancy.repository import tenant_by_slug
 from switchboard.tenancy.security import hash_password
+from switchboard.tenancy.service import tenant_by_slug
 
 DEMO_PASSWORD = "demo"
 DEMO_TENANT_SLUG = DEMO_COMPANIES[0].tenant.slug

@@ -30,10 +30,10 @@ from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import Toolbox, ToolContext, ToolOutcome
 from switchboard.config import Settings
 from switchboard.kit.db import Database
-from switchboard.kit.deps import authenticate
 from switchboard.kit.errors import Unauthorized
+from switchboard.tenancy.deps import authenticate
 from switchboard.tenancy.models import User
-from switchboard.tenancy.repository import get_tenant, user_by_email
+from switchboard.tenancy.service import get_tenant, user_by_email
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from switchboard.kit.deps import CurrentUser, Session
+from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.messaging import jobs as _jobs  # noqa: F401  (registers the send handlers)
 from switchboard.messaging import service
@@ -18,6 +18,7 @@ from switchboard.messaging.schemas import (
     StaffMessageCreate,
 )
 from switchboard.messaging.service import InboxService, SessionFilters
+from switchboard.tenancy.deps import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["inbox"])
 

@@ -72,8 +72,8 @@ from switchboard.messaging.schemas import (
 )
 from switchboard.messaging.senders import OutboundMessage, SendError, SendResult
 from switchboard.tenancy.models import WHATSAPP_PREFIX, ChannelKind, Role, Tenant, User
-from switchboard.tenancy.repository import get_tenant
 from switchboard.tenancy.scope import MANAGERS, ScopedService
+from switchboard.tenancy.service import get_tenant
 
 log = logging.getLogger(__name__)
 

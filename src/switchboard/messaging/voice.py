@@ -57,7 +57,7 @@ from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
 from switchboard.tenancy.models import WEEKDAYS, Tenant
-from switchboard.tenancy.repository import get_tenant
+from switchboard.tenancy.service import get_tenant
 
 log = logging.getLogger(__name__)
 

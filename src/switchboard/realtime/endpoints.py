@@ -16,10 +16,10 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
-from switchboard.kit.deps import CurrentUserDetached, authenticate
 from switchboard.kit.errors import Unauthorized
 from switchboard.realtime.connection import LiveConnection, refuse
 from switchboard.realtime.tickets import TICKET_SECONDS, Grant, TicketStore
+from switchboard.tenancy.deps import CurrentUserDetached, authenticate
 from switchboard.tenancy.models import User
 from switchboard.tenancy.security import SESSION_COOKIE, access_token_expiry
 

@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from switchboard.kit.deps import CurrentUser, Session
+from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService
+from switchboard.tenancy.deps import CurrentUser
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 

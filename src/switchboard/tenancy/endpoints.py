@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from switchboard.kit.deps import AppSettings, CurrentUser, Manager, Session
+from switchboard.kit.deps import AppSettings, Session
 from switchboard.kit.errors import UnsupportedMediaType
 from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.tenancy import service
+from switchboard.tenancy.deps import CurrentUser, Manager
 from switchboard.tenancy.repository import get_tenant
 from switchboard.tenancy.schemas import (
     ChannelCreate,

@@ -37,6 +37,12 @@ class UserRepository(Repository[User]):
     async def everyone(self) -> list[User]:
         return list((await self.session.execute(self.select().order_by(User.name))).scalars())
 
+    async def names_of(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(self.select().where(User.id.in_(ids)))
+        return {user.id: user.name for user in rows.scalars()}
+
     async def all_active(self) -> list[User]:
         stmt = self.select().where(User.active.is_(True)).order_by(User.name)
         return list((await self.session.execute(stmt)).scalars())

@@ -14,14 +14,9 @@ from switchboard.kit.jobs import enqueue
 from switchboard.kit.models import Base
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.schemas import apply_changes
+from switchboard.tenancy import repository
 from switchboard.tenancy.models import WEEKDAYS, ChannelAccount, ChannelKind, Role, Tenant, User
-from switchboard.tenancy.repository import (
-    ChannelAccountRepository,
-    UserRepository,
-    get_tenant,
-    tenant_by_slug,
-    user_by_email,
-)
+from switchboard.tenancy.repository import ChannelAccountRepository, UserRepository
 from switchboard.tenancy.schemas import (
     ChannelCreate,
     ChannelUpdate,
@@ -74,6 +69,40 @@ async def login(
     )
 
 
+# The read interface other domains use: they never import this domain's repository.
+
+
+async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """The company with `tenant_id`, which always exists for a signed-in user or a job."""
+    return await repository.get_tenant(session, tenant_id)
+
+
+async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+    return await repository.tenant_by_slug(session, slug)
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The user with `email`, in any company (emails are unique across the house)."""
+    return await repository.user_by_email(session, email)
+
+
+async def find_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+    """The staff member `user_id` of company `tenant_id`, active or not; None elsewhere."""
+    return await UserRepository(session, tenant_id).find(user_id)
+
+
+async def active_staff(session: AsyncSession, tenant_id: uuid.UUID) -> list[User]:
+    """The active staff of company `tenant_id`, by name."""
+    return await UserRepository(session, tenant_id).all_active()
+
+
+async def names_of(
+    session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the staff members `ids` of company `tenant_id`, by id."""
+    return await UserRepository(session, tenant_id).names_of(ids)
+
+
 async def tenant_of(session: AsyncSession, user: User) -> Tenant:
     """The company `user` works for."""
     return await get_tenant(session, user.tenant_id)
@@ -81,7 +110,7 @@ async def tenant_of(session: AsyncSession, user: User) -> Tenant:
 
 async def team(session: AsyncSession, user: User) -> list[User]:
     """The active staff of `user`'s company, by name: who a task can go to."""
-    return await UserRepository(session, user.tenant_id).all_active()
+    return await active_staff(session, user.tenant_id)
 
 
 async def staff_names(session: AsyncSession, user: User) -> dict[uuid.UUID, str]:

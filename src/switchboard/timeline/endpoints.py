@@ -4,8 +4,9 @@ import uuid
 
 from fastapi import APIRouter
 
-from switchboard.kit.deps import CurrentUser, Session
+from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging
+from switchboard.tenancy.deps import CurrentUser
 from switchboard.timeline.service import TimelineItem, contact_timeline
 
 router = APIRouter(prefix="/api", tags=["contacts"])

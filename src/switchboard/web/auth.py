@@ -17,8 +17,9 @@ from fastapi import Depends, Request, Response
 
 from switchboard.config import Settings
 from switchboard.kit.db import Database
-from switchboard.kit.deps import AppSettings, Session, authenticate, get_db, user_from_token
+from switchboard.kit.deps import AppSettings, Session, get_db
 from switchboard.kit.errors import Forbidden, Unauthorized
+from switchboard.tenancy.deps import authenticate, user_from_token
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.security import SESSION_COOKIE
 

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from switchboard.kit.deps import AppSettings, Session, user_from_token
+from switchboard.kit.deps import AppSettings, Session
 from switchboard.kit.errors import RateLimited, Unauthorized
 from switchboard.kit.schemas import Str
 from switchboard.tenancy import service as tenancy
+from switchboard.tenancy.deps import user_from_token
 from switchboard.tenancy.throttle import Throttle, client_address
 from switchboard.web.auth import (
     SESSION_COOKIE,
