@@ -26,6 +26,7 @@ from switchboard.kit.db import Database
 from switchboard.kit.errors import install_error_handler
 from switchboard.kit.events import make_bus
 from switchboard.kit.jobs import Worker
+from switchboard.kit.logs import RequestContextMiddleware
 from switchboard.kit.metrics import install_metrics
 from switchboard.mcp.server import mcp_lifespan, mount_mcp
 from switchboard.messaging.endpoints import router as messaging_router
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.db = db
     install_error_handler(app)
     install_metrics(app)
+    # Outermost, so every line of a request carries its id. In json mode it writes the access
+    # line, and `switchboard serve` turns uvicorn's off: one line per request, not two.
+    app.add_middleware(RequestContextMiddleware, access_log=settings.log_format == "json")
     for router in (
         auth_router,
         crm_router,

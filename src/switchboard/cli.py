@@ -24,6 +24,7 @@ from switchboard.kit import migrate
 from switchboard.kit.db import Database, prepare_sqlite_directory, unavailable
 from switchboard.kit.errors import SwitchboardError
 from switchboard.kit.jobs import Worker
+from switchboard.kit.logs import configure_logging
 from switchboard.mcp.cli import mcp_app
 
 app = typer.Typer(help="Switchboard: communications and operations hub.", no_args_is_help=True)
@@ -261,7 +262,7 @@ def serve(
     database is reachable and migrated: otherwise say why and exit."""
     settings = get_settings()
     _run(settings=settings)
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     from switchboard.app import create_app
     from switchboard.kit.runtime import settle_garbage_collector
 
@@ -273,14 +274,24 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        **_uvicorn_logging(settings),
     )
+
+
+def _uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """Text: uvicorn's own lines and access log, as they always were. JSON: uvicorn's loggers
+    write through the root handler like every other, and the app writes the access line (with
+    the duration, tenant and user uvicorn's lacks), so uvicorn's is off."""
+    if settings.log_format == "json":
+        return {"log_config": None, "access_log": False}
+    return {}
 
 
 @app.command()
 def worker() -> None:
     """Run a job worker process (scale out beside API processes run with RUN_WORKER=false)."""
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     from switchboard.handlers import register_job_handlers
     from switchboard.kit.events import make_bus

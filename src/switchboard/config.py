@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     secret_key: str = DEMO_SECRET_KEY
     access_token_minutes: int = 12 * 60
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text`: lines for a person to read; `json`: one JSON object a line, with "
+        "the request id, tenant, user and job it was written for, for a log pipeline.",
+    )
     ws_per_message_deflate: bool = Field(
         False,
         description="Offer permessage-deflate on /ws. Off: live frames are small JSON, and "

@@ -46,6 +46,7 @@ from switchboard.config import Settings
 from switchboard.kit.bulk import as_arrays, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database, after_commit
+from switchboard.kit.logs import bind_log_context
 from switchboard.kit.models import Base, RecordMixin
 from switchboard.kit.types import JSONDoc
 
@@ -430,6 +431,9 @@ class Worker:
     async def run(self, job: Job) -> None:
         """Run a job this worker claimed, to its end: done, retried with backoff, failed, or
         left alone when its lease was lost to another worker."""
+        # Each run is a task of its own (created or gathered): what it binds for its lines
+        # ends with it.
+        bind_log_context(job_id=job.id, job_kind=job.kind, tenant_id=job.tenant_id)
         run = _Run(job, asyncio.current_task(), renewed_at=job.locked_at or utcnow())
         key = (job.id, job.attempts)
         self._runs[key] = run

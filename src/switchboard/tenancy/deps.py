@@ -14,6 +14,7 @@ from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, Session, get_db
 from switchboard.kit.errors import Forbidden, Unauthorized
+from switchboard.kit.logs import bind_log_context
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.security import decode_access_token
 
@@ -25,6 +26,7 @@ async def user_from_token(session: AsyncSession, token: str, settings: Settings)
     user = await session.get(User, user_id)
     if user is None or not user.active or user.tenant_id != tenant_id:
         raise Unauthorized("user not found or inactive")
+    bind_log_context(tenant_id=user.tenant_id, user_id=user.id)
     return user
 
 
