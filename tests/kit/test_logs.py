@@ -164,6 +164,17 @@ def test_an_exception_is_a_field_of_its_line(json_lines: Lines) -> None:
     assert line["exception"].startswith("Traceback") and "the provider hung up" in line["exception"]
 
 
+def test_extra_fields_are_fields_of_their_own_but_never_replace_the_line_s_own(
+    json_lines: Lines,
+) -> None:
+    logging.getLogger("switchboard.tests").info(
+        "sent", extra={"message_sid": "SM1", "level": "critical", "time": "yesterday"}
+    )
+    [line] = json_lines.json()
+    assert line["message_sid"] == "SM1"
+    assert line["level"] == "info" and line["time"] != "yesterday"
+
+
 def test_a_log_format_it_does_not_know_is_refused() -> None:
     assert Settings(demo=True).log_format == "text"
     assert Settings(demo=True, log_format="json").log_format == "json"

@@ -75,9 +75,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            **log_context(),
-            **_extras(record),
         }
+        for key, value in {**log_context(), **_extras(record)}.items():
+            line.setdefault(key, value)  # an `extra=` named `level`, say, cannot forge one
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
             line["exception_type"] = getattr(record.exc_info[0], "__name__", None)
