@@ -30,6 +30,7 @@ from switchboard.kit.logs import (
     configure_logging,
     log_context,
 )
+from switchboard.kit.resources import Resources
 from tests.factories import Factory
 
 KIND = "tests.logs"
@@ -37,13 +38,13 @@ job_log = logging.getLogger("switchboard.tests.job")
 
 
 @job_handler(KIND)
-async def _log_a_line(session: AsyncSession, job: Job) -> None:
+async def _log_a_line(session: AsyncSession, job: Job, resources: Resources) -> None:
     job_log.info("working on %s", job.payload["what"])
 
 
 class Lines:
-    """What Switchboard's loggers wrote (not httpx's, say), through one formatter, from the
-    test's start."""
+    """What Switchboard's and uvicorn's loggers wrote (not httpx's, say), through one
+    formatter, from the test's start."""
 
     def __init__(self, stream: io.StringIO) -> None:
         self.stream = stream
@@ -60,7 +61,7 @@ def _capture(formatter: logging.Formatter) -> Iterator[Lines]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
-    handler.addFilter(logging.Filter("switchboard"))
+    handler.addFilter(lambda record: record.name.startswith(("switchboard", "uvicorn")))
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -122,6 +123,27 @@ async def test_a_sane_incoming_request_id_is_kept_and_anything_else_replaced(
     ]
     # The request's lines carry no tenant or user when nobody signed in.
     assert not {"tenant_id", "user_id"} & set(json_lines.json()[0])
+
+
+async def test_the_server_s_traceback_of_a_request_carries_its_id(
+    settings: Settings, db: Database, json_lines: Lines
+) -> None:
+    app = create_app(settings.model_copy(update={"log_format": "json"}), db=db)
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/fails", fail)
+    transport = httpx.ASGITransport(app=app)  # raises what escapes the app, as uvicorn sees it
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        with pytest.raises(RuntimeError) as escaped:
+            await client.get("/fails", headers={REQUEST_ID_HEADER: "req-500"})
+    logging.getLogger("uvicorn.error").error(
+        "Exception in ASGI application", exc_info=escaped.value
+    )
+    [access, traceback] = json_lines.json()
+    assert access["status"] == 500 and access["request_id"] == "req-500"
+    assert traceback["request_id"] == "req-500" and "a bug" in traceback["exception"]
 
 
 async def test_job_lines_carry_the_job_id_kind_and_tenant(

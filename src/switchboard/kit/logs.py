@@ -157,7 +157,9 @@ class RequestContextMiddleware:
         finally:
             if self.access_log and scope["type"] == "http":
                 _log_access(scope, status, time.perf_counter() - started)
-            _context.reset(bound)
+        # Not in `finally`: an exception that escapes the app leaves the request bound, so the
+        # server's traceback of it, logged next in this request's own task, carries its id.
+        _context.reset(bound)
 
 
 def _log_access(scope: Scope, status: int, seconds: float) -> None:
