@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, or_
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import with_expression
 
 from switchboard.crm.models import ContactCard
 from switchboard.crm.repository import contact_name_contains
 from switchboard.kit.clock import utcnow
+from switchboard.kit.db import dialect_of
 from switchboard.kit.repository import Repository, count_where
-from switchboard.tasks.models import Task, TaskPriority, TaskStatus, effective_status, is_overdue
+from switchboard.tasks.models import (
+    Task,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+    effective_status,
+    is_overdue,
+)
 from switchboard.tenancy.models import Role, User
 
 _PRIORITY_RANK = {TaskPriority.high: 0, TaskPriority.medium: 1, TaskPriority.low: 2}
@@ -45,6 +54,30 @@ class TaskRepository(Repository[Task]):
         """High priority first, then the earliest due; tasks with no due time come last."""
         rank = case(_PRIORITY_RANK, value=Task.priority, else_=len(_PRIORITY_RANK))
         return stmt.order_by(rank, Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+
+    async def fresh(self, task_id: uuid.UUID) -> Task:
+        """The task as stored now (after a flush: its effective status computed), or 404."""
+        return await self.get(task_id, self.select().execution_options(populate_existing=True))
+
+    async def most_urgent(self, stmt: Select[Task], limit: int) -> list[Task]:
+        """The first `limit` tasks of `stmt` by urgency (`by_urgency`)."""
+        return list((await self.session.execute(self.by_urgency(stmt).limit(limit))).scalars())
+
+    async def by_origin(self, key: str) -> Task | None:
+        """The task kept in step with `key` (Task.origin_key), read fresh and, on
+        PostgreSQL, locked: two analyses of one record update it in turn."""
+        stmt = self.select().where(Task.origin_key == key).execution_options(populate_existing=True)
+        if dialect_of(self.session) == "postgresql":
+            stmt = stmt.with_for_update(of=Task)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def has_system_task_for_call(self, call_id: uuid.UUID) -> bool:
+        stmt = select(Task.id).where(
+            Task.tenant_id == self.tenant_id,
+            Task.call_id == call_id,
+            Task.source == TaskSource.system,
+        )
+        return (await self.session.execute(stmt.limit(1))).scalar() is not None
 
     async def open_counts(
         self, stmt: Select[Task], now: datetime, due_before: datetime

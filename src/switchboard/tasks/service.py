@@ -11,13 +11,13 @@ from typing import Any, Literal, overload
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.crm.repository import (
-    AppointmentRepository,
-    CallRepository,
-    ContactRepository,
-    LeadRepository,
+from switchboard.crm.service import (
+    AppointmentService,
+    CallService,
+    ContactService,
+    LeadService,
+    require_links,
 )
-from switchboard.crm.service import AppointmentService, CallService, ContactService, LeadService
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, Forbidden
 from switchboard.kit.events import Event, emit
@@ -147,8 +147,7 @@ class TaskService(ScopedService[Task]):
         if pending:
             stmt = stmt.where(Task.status == TaskStatus.open)
         total = await self.repo.count(stmt) if with_total else None
-        rows = await self.session.execute(self.repo.by_urgency(stmt).limit(limit))
-        return list(rows.scalars()), total
+        return await self.repo.most_urgent(stmt, limit), total
 
     async def find_pending(self, terms: list[str], limit: int = 50) -> list[Task]:
         """Tasks still to do whose title, or linked contact's name, contains any of `terms`."""
@@ -228,19 +227,6 @@ class TaskService(ScopedService[Task]):
             await self.users.require_role(assignee, "assignee_id")
 
 
-async def check_links(
-    session: AsyncSession, tenant_id: uuid.UUID, fields: Mapping[str, Any]
-) -> None:
-    """Each record a task links to must be the tenant's: else 422 naming the field."""
-    for field, repository in (
-        ("contact_id", ContactRepository),
-        ("lead_id", LeadRepository),
-        ("appointment_id", AppointmentRepository),
-        ("call_id", CallRepository),
-    ):
-        await repository(session, tenant_id).require(fields.get(field), field)
-
-
 def announce(session: AsyncSession, task: Task, kind: str) -> Task:
     """Staff screens hear of the change once the transaction commits."""
     data = TaskRead.model_validate(task).model_dump(mode="json")
@@ -260,11 +246,26 @@ async def create_system_task(
     call analysis' next step): no acting user, links checked against the tenant, announced
     like any other task. `origin_key` names what it keeps in step with (Task.origin_key)."""
     fields = data.model_dump()
-    await check_links(session, tenant_id, fields)
+    await require_links(session, tenant_id, fields)  # each the tenant's, else 422
     tasks = TaskRepository(session, tenant_id)
     task = tasks.add(Task(**fields))
     task.source = source
     task.origin_key = origin_key
     await session.flush()
-    stored = await tasks.get(task.id, tasks.select().execution_options(populate_existing=True))
-    return announce(session, stored, "task.created")
+    return announce(session, await tasks.fresh(task.id), "task.created")
+
+
+# --- read interface for other domains -------------------------------------------------------
+
+
+async def task_by_origin(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> Task | None:
+    """The tenant's task kept in step with `key` (Task.origin_key), read fresh and locked
+    where the database can, so two writers of it take turns."""
+    return await TaskRepository(session, tenant_id).by_origin(key)
+
+
+async def has_system_task_for_call(
+    session: AsyncSession, tenant_id: uuid.UUID, call_id: uuid.UUID
+) -> bool:
+    """Whether the system itself already raised a task for the call (a voicemail's call-back)."""
+    return await TaskRepository(session, tenant_id).has_system_task_for_call(call_id)
