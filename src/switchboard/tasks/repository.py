@@ -1,6 +1,10 @@
+"""Every task query: tenant-scoped through the base repository, role-scoped through
+`visible_to`, the list filters, the status people see, urgency order."""
+
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, func, or_, select
@@ -10,9 +14,13 @@ from switchboard.crm.models import ContactCard
 from switchboard.crm.repository import contact_name_contains
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import dialect_of
-from switchboard.kit.repository import Repository, count_where
+from switchboard.kit.repository import Repository, count_where, where_equal, where_in_range
+from switchboard.kit.schemas import AwareDatetime
 from switchboard.tasks.models import (
+    PERSON_SOURCES,
+    AssignedRole,
     Task,
+    TaskMaker,
     TaskPriority,
     TaskSource,
     TaskStatus,
@@ -20,6 +28,27 @@ from switchboard.tasks.models import (
     is_overdue,
 )
 from switchboard.tenancy.models import Role, User
+
+
+@dataclass
+class TaskFilters:
+    """What a task list may be narrowed by (the API's query parameters)."""
+
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    source: TaskSource | None = None
+    assigned_role: AssignedRole | None = None
+    assignee_id: uuid.UUID | None = None
+    due_before: AwareDatetime | None = None
+    due_after: AwareDatetime | None = None
+    contact_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    call_id: uuid.UUID | None = None
+    pending: bool | None = None  # true: still to do (open, overdue or not)
+    unassigned: bool | None = None  # true: waiting in a role's queue, nobody's yet
+    made_by: TaskMaker | None = None  # a person by hand, or the AI and the system
+
 
 _PRIORITY_RANK = {TaskPriority.high: 0, TaskPriority.medium: 1, TaskPriority.low: 2}
 
@@ -48,6 +77,35 @@ class TaskRepository(Repository[Task]):
         if status == TaskStatus.open:
             return stmt.where(Task.status == TaskStatus.open, ~is_overdue(now))
         return stmt.where(Task.status == status)
+
+    def filtered(self, stmt: Select[Task], filters: TaskFilters, now: datetime) -> Select[Task]:
+        """The tasks of `stmt` that match `filters`."""
+        if filters.status:
+            stmt = self.with_status(stmt, filters.status, now)
+        stmt = where_equal(
+            stmt,
+            (Task.priority, filters.priority),
+            (Task.source, filters.source),
+            (Task.assigned_role, filters.assigned_role),
+            (Task.assignee_id, filters.assignee_id),
+            (Task.contact_id, filters.contact_id),
+            (Task.lead_id, filters.lead_id),
+            (Task.appointment_id, filters.appointment_id),
+            (Task.call_id, filters.call_id),
+        )
+        if filters.pending is not None:
+            stmt = stmt.where((Task.status == TaskStatus.open) == filters.pending)
+        if filters.unassigned is not None:
+            stmt = stmt.where(Task.assignee_id.is_(None) == filters.unassigned)
+        if filters.made_by is not None:
+            by_person = Task.source.in_(PERSON_SOURCES)
+            stmt = stmt.where(by_person if filters.made_by == TaskMaker.person else ~by_person)
+        return where_in_range(stmt, Task.due_at, filters.due_after, filters.due_before)
+
+    @staticmethod
+    def pending(stmt: Select[Task]) -> Select[Task]:
+        """The tasks of `stmt` still to do: open, whether or not overdue."""
+        return stmt.where(Task.status == TaskStatus.open)
 
     @staticmethod
     def by_urgency(stmt: Select[Task]) -> Select[Task]:
