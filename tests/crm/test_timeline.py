@@ -110,3 +110,53 @@ async def test_timeline_of_unknown_or_foreign_contact_is_404(
     for contact_id in (uuid.uuid4(), foreign.id):
         response = await client.get(f"/api/contacts/{contact_id}/timeline", headers=headers)
         assert response.status_code == 404
+
+
+async def test_a_reps_timeline_holds_only_their_own_records(
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, frozen_clock: object
+) -> None:
+    """Each kind is limited by its own domain's scope: a rep sees the contact's messages,
+    but only the calls they handled, the tasks assigned to or made by them, and their own
+    appointments and in-home recordings."""
+    now: datetime = frozen_clock.now  # type: ignore[attr-defined]
+    tenant = await factory.tenant()
+    rep, other_rep = await factory.user(tenant, Role.rep), await factory.user(tenant, Role.rep)
+    contact = await factory.contact(tenant)
+    await factory.lead(tenant, contact, assigned_rep_id=rep.id)
+
+    def hours_ago(n: int) -> datetime:
+        return now - timedelta(hours=n)
+
+    my_call = await factory.call(
+        tenant, contact, started_at=hours_ago(9), handled_by_user_id=rep.id
+    )
+    await factory.call(tenant, contact, started_at=hours_ago(8), handled_by_user_id=other_rep.id)
+    message = await text_message(
+        factory.session, tenant, contact, Direction.inbound, "Hello?", hours_ago(7)
+    )
+    frozen_clock.advance(-6 * 3600)  # type: ignore[attr-defined]
+    my_task = await factory.task(tenant, contact_id=contact.id, assignee_id=rep.id)
+    await factory.task(tenant, contact_id=contact.id, assignee_id=other_rep.id)
+    frozen_clock.advance(6 * 3600)  # type: ignore[attr-defined]
+    my_visit = await factory.appointment(
+        tenant, contact, rep, starts_at=hours_ago(5), ends_at=hours_ago(4)
+    )
+    their_visit = await factory.appointment(
+        tenant, contact, other_rep, starts_at=hours_ago(3), ends_at=hours_ago(2)
+    )
+    my_recording = await factory.recording(
+        tenant, rep, appointment_id=my_visit.id, started_at=hours_ago(5)
+    )
+    await factory.recording(
+        tenant, other_rep, appointment_id=their_visit.id, started_at=hours_ago(3)
+    )
+
+    response = await client.get(f"/api/contacts/{contact.id}/timeline", headers=as_user(rep))
+    assert response.status_code == 200, response.text
+    assert {(i["kind"], i["id"]) for i in response.json()["items"]} == {
+        ("call", str(my_call.id)),
+        ("message", str(message.id)),
+        ("task", str(my_task.id)),
+        ("appointment", str(my_visit.id)),
+        ("recording", str(my_recording.id)),
+    }

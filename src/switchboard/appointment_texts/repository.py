@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from switchboard.appointment_texts.models import (
     AppointmentText,
@@ -66,12 +66,14 @@ class AppointmentTextRepository(Repository[AppointmentText]):
         )
         return found
 
-    def of_appointments(self, appointment_ids: Iterable[uuid.UUID]) -> Select[AppointmentText]:
-        return (
+    async def of_appointments(self, appointment_ids: Iterable[uuid.UUID]) -> list[AppointmentText]:
+        """The texts of the appointments, by time (read only: nothing locked)."""
+        stmt = (
             self.select()
             .where(AppointmentText.appointment_id.in_(list(appointment_ids)))
             .order_by(AppointmentText.due_at, AppointmentText.id)
         )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def upcoming_appointment_ids(self, after: datetime) -> list[uuid.UUID]:
         """The company's appointments still to come that text their customer, or that have

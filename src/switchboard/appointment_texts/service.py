@@ -46,8 +46,7 @@ from switchboard.appointment_texts.schemas import (
     QuietHoursIn,
 )
 from switchboard.crm.models import Appointment, AppointmentStatus
-from switchboard.crm.repository import ContactRepository
-from switchboard.crm.service import APPOINTMENT_TEXTS_JOB, AppointmentService
+from switchboard.crm.service import APPOINTMENT_TEXTS_JOB, AppointmentService, find_contact
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, Forbidden, InvalidField, OptedOut
 from switchboard.kit.jobs import drop_queued, enqueue, move_queued
@@ -372,7 +371,7 @@ async def _send(
     appointment: Appointment,
     text: AppointmentText,
 ) -> None:
-    contact = await ContactRepository(session, tenant.id).find(appointment.contact_id)
+    contact = await find_contact(session, tenant.id, appointment.contact_id)
     if contact is None:
         _skip(text, "the contact is gone")
         return
@@ -419,9 +418,9 @@ async def appointment_texts(
 ) -> list[AppointmentText]:
     """The texts of an appointment the user can see, by time."""
     await AppointmentService(session, user).get(appointment_id)  # 404 unless visible
-    repo = AppointmentTextRepository(session, user.tenant_id)
-    rows = await session.execute(repo.of_appointments([appointment_id]))
-    return list(rows.scalars())
+    return await AppointmentTextRepository(session, user.tenant_id).of_appointments(
+        [appointment_id]
+    )
 
 
 async def texts_by_appointment(
@@ -434,7 +433,7 @@ async def texts_by_appointment(
         return {}
     repo = AppointmentTextRepository(session, user.tenant_id)
     found: dict[uuid.UUID, list[AppointmentText]] = {}
-    for text in (await session.execute(repo.of_appointments(wanted))).scalars():
+    for text in await repo.of_appointments(wanted):
         found.setdefault(text.appointment_id, []).append(text)
     return found
 

@@ -1,12 +1,16 @@
 """Queries over analyses: the calls and recordings analysed in a span, within what the
-user may see (the CRM services' scopes)."""
+user may see (the CRM services' scopes), and the record changes Otto and Shunya made."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.callintel.models import RecordChange
+from switchboard.callintel.schemas import SourceKind
 from switchboard.crm.models import Call, CallAnalysis, RecordingSession
 from switchboard.crm.service import CallService, RecordingSessionService
 from switchboard.tenancy.models import User
@@ -44,5 +48,36 @@ async def recordings_between(
         )
         .order_by(RecordingSession.started_at.desc(), RecordingSession.id)
         .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def last_change(
+    session: AsyncSession, tenant_id: uuid.UUID, kind: str, record_id: uuid.UUID, field: str
+) -> RecordChange | None:
+    """The latest change the AI made to the record's `field`."""
+    stmt = (
+        select(RecordChange)
+        .where(
+            RecordChange.tenant_id == tenant_id,
+            RecordChange.record_kind == kind,
+            RecordChange.record_id == record_id,
+            RecordChange.field == field,
+        )
+        .order_by(RecordChange.created_at.desc(), RecordChange.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar()
+
+
+async def changes_made_by(
+    session: AsyncSession, tenant_id: uuid.UUID, kind: SourceKind, record_id: uuid.UUID
+) -> list[RecordChange]:
+    """The changes made because of this call or recording, oldest first."""
+    column = RecordChange.call_id if kind == SourceKind.call else RecordChange.recording_id
+    stmt = (
+        select(RecordChange)
+        .where(RecordChange.tenant_id == tenant_id, column == record_id)
+        .order_by(RecordChange.created_at, RecordChange.id)
     )
     return list((await session.execute(stmt)).scalars())

@@ -15,13 +15,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from switchboard.callintel.due import resolve_due
 from switchboard.callintel.lines import Line, transcript_lines
 from switchboard.callintel.models import ChangeMaker, RecordChange
+from switchboard.callintel.repository import changes_made_by, last_change
 from switchboard.callintel.schemas import (
     AnalysisQueued,
     AnalysisRead,
@@ -46,16 +45,27 @@ from switchboard.crm.models import (
     RecordingSession,
     RecordingStatus,
 )
-from switchboard.crm.service import CallService, RecordingSessionService
+from switchboard.crm.service import (
+    CallService,
+    RecordingSessionService,
+    drop_call_analysis,
+    drop_call_transcript,
+    fresh_call,
+    fresh_recording,
+    lead_of_call,
+)
 from switchboard.kit.clock import utcnow
-from switchboard.kit.db import dialect_of
 from switchboard.kit.errors import Conflict, NotFound
 from switchboard.kit.events import Event, emit
 from switchboard.kit.jobs import Job, enqueue
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
-from switchboard.tasks.repository import TaskRepository
 from switchboard.tasks.schemas import TaskCreate
-from switchboard.tasks.service import announce, create_system_task
+from switchboard.tasks.service import (
+    announce,
+    create_system_task,
+    has_system_task_for_call,
+    task_by_origin,
+)
 from switchboard.tenancy.models import Tenant, User
 from switchboard.tenancy.service import get_tenant
 
@@ -102,11 +112,7 @@ async def store_call_transcript(
     analyse: bool = True,
 ) -> CallTranscript:
     """Set (or replace) the call's transcript, and queue its analysis."""
-    await session.execute(
-        delete(CallTranscript).where(
-            CallTranscript.tenant_id == call.tenant_id, CallTranscript.call_id == call.id
-        )
-    )
+    await drop_call_transcript(session, call)
     transcript = CallTranscript(
         tenant_id=call.tenant_id,
         call_id=call.id,
@@ -303,10 +309,10 @@ async def load_subject(
     analyse (the record is gone, or has no transcript)."""
     tenant = await get_tenant(session, tenant_id)
     if kind == SourceKind.call:
-        call = await _call(session, tenant_id, record_id)
+        call = await fresh_call(session, tenant_id, record_id)
         if call is None or call.transcript is None:
             return None
-        lead = await _lead_of_call(session, call)
+        lead = await lead_of_call(session, call)
         transcript = call.transcript
         return Subject(
             kind=kind,
@@ -350,35 +356,6 @@ async def load_subject(
     )
 
 
-async def _call(
-    session: AsyncSession, tenant_id: uuid.UUID, call_id: uuid.UUID, *, lock: bool = False
-) -> Call | None:
-    stmt = (
-        select(Call)
-        .where(Call.tenant_id == tenant_id, Call.id == call_id)
-        .options(selectinload(Call.transcript), selectinload(Call.analysis))
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Call)
-    return (await session.execute(stmt)).scalars().first()
-
-
-async def _lead_of_call(session: AsyncSession, call: Call) -> Lead | None:
-    """The call's lead, or else the contact's latest one."""
-    if call.lead_id is not None:
-        return await session.get(Lead, call.lead_id)
-    if call.contact_id is None:
-        return None
-    stmt = (
-        select(Lead)
-        .where(Lead.tenant_id == call.tenant_id, Lead.contact_id == call.contact_id)
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalars().first()
-
-
 async def _contact_name(
     session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID | None
 ) -> str | None:
@@ -416,16 +393,12 @@ async def record_analysis(
     tenant = await get_tenant(session, subject.tenant_id)
     now = utcnow()
     if subject.kind == SourceKind.call:
-        call = await _call(session, subject.tenant_id, subject.record_id, lock=True)
+        call = await fresh_call(session, subject.tenant_id, subject.record_id, lock=True)
         if call is None or call.transcript is None:
             return None
         if _stamp(call.transcript.text, call.transcript.segments) != subject.stamp:
             return None
-        await session.execute(
-            delete(CallAnalysis).where(
-                CallAnalysis.tenant_id == call.tenant_id, CallAnalysis.call_id == call.id
-            )
-        )
+        await drop_call_analysis(session, call)
         stored = CallAnalysis(
             tenant_id=call.tenant_id,
             call_id=call.id,
@@ -436,7 +409,7 @@ async def record_analysis(
         await session.flush()
         read = call_analysis_read(stored)
     else:
-        recording = await _recording(session, subject, lock=True)
+        recording = await fresh_recording(session, subject.tenant_id, subject.record_id, lock=True)
         if (
             recording is None
             or _stamp(recording.transcript, recording.transcript_segments) != subject.stamp
@@ -469,22 +442,6 @@ async def record_analysis(
     return Recorded(read, tasks, changes)
 
 
-async def _recording(
-    session: AsyncSession, subject: Subject, *, lock: bool = False
-) -> RecordingSession | None:
-    stmt = (
-        select(RecordingSession)
-        .where(
-            RecordingSession.tenant_id == subject.tenant_id,
-            RecordingSession.id == subject.record_id,
-        )
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalars().first()
-
-
 def _columns(
     findings: Findings, model: str, prompt_tokens: int | None, completion_tokens: int | None
 ) -> dict[str, Any]:
@@ -514,7 +471,9 @@ async def _sync_tasks(
     """Each next step as one task: made the first time, brought up to date after, left alone
     once a person completed or cancelled it."""
     lead_value = await _lead_value(session, subject.lead_id)
-    has_call_back = subject.kind == SourceKind.call and await _system_call_back(session, subject)
+    has_call_back = subject.kind == SourceKind.call and await has_system_task_for_call(
+        session, subject.tenant_id, subject.record_id
+    )
     ordinals: Counter[StepKind] = Counter()
     kept: list[Task] = []
     for step in findings.next_steps:
@@ -523,7 +482,7 @@ async def _sync_tasks(
         ordinals[step.kind] += 1
         key = origin_key(subject.kind, subject.record_id, step.kind, ordinals[step.kind])
         fields = _task_fields(subject, step, findings, lead_value)
-        existing = await _task_by_origin(session, subject.tenant_id, key)
+        existing = await task_by_origin(session, subject.tenant_id, key)
         if existing is not None:
             if existing.status in _DONE:
                 continue  # a person finished it: never reopened, never made again
@@ -532,7 +491,7 @@ async def _sync_tasks(
                 setattr(existing, name, value)
             if changed:
                 await session.flush()
-                stored = await _task_by_origin(session, subject.tenant_id, key)
+                stored = await task_by_origin(session, subject.tenant_id, key)
                 announce(session, stored or existing, "task.updated")
             kept.append(existing)
             continue
@@ -604,23 +563,6 @@ async def _lead_value(session: AsyncSession, lead_id: uuid.UUID | None) -> Decim
     return lead.estimated_value if lead else None
 
 
-async def _task_by_origin(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> Task | None:
-    tasks = TaskRepository(session, tenant_id)
-    stmt = tasks.select().where(Task.origin_key == key).execution_options(populate_existing=True)
-    if dialect_of(session) == "postgresql":
-        stmt = stmt.with_for_update(of=Task)
-    return (await session.execute(stmt)).scalars().first()
-
-
-async def _system_call_back(session: AsyncSession, subject: Subject) -> bool:
-    stmt = select(Task.id).where(
-        Task.tenant_id == subject.tenant_id,
-        Task.call_id == subject.record_id,
-        Task.source == TaskSource.system,
-    )
-    return (await session.execute(stmt.limit(1))).scalar() is not None
-
-
 # --- changes on the record -------------------------------------------------------------------
 
 
@@ -673,19 +615,7 @@ async def _change(
     current = getattr(record, field)
     if current == value:
         return None
-    last = (
-        await session.execute(
-            select(RecordChange)
-            .where(
-                RecordChange.tenant_id == subject.tenant_id,
-                RecordChange.record_kind == kind,
-                RecordChange.record_id == record.id,
-                RecordChange.field == field,
-            )
-            .order_by(RecordChange.created_at.desc(), RecordChange.id.desc())
-            .limit(1)
-        )
-    ).scalar()
+    last = await last_change(session, subject.tenant_id, kind, record.id, field)
     if last is not None and last.new_value != current:
         return None  # a person changed it after the AI did: theirs stands
     setattr(record, field, value)
@@ -709,10 +639,4 @@ async def changes_for(
     session: AsyncSession, tenant_id: uuid.UUID, kind: SourceKind, record_id: uuid.UUID
 ) -> list[RecordChange]:
     """What Otto or Shunya changed because of this call or recording, oldest first."""
-    column = RecordChange.call_id if kind == SourceKind.call else RecordChange.recording_id
-    stmt = (
-        select(RecordChange)
-        .where(RecordChange.tenant_id == tenant_id, column == record_id)
-        .order_by(RecordChange.created_at, RecordChange.id)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await changes_made_by(session, tenant_id, kind, record_id)

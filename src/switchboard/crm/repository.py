@@ -7,12 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from switchboard.crm.models import (
     Appointment,
     Call,
+    CallAnalysis,
+    CallTranscript,
     ContactCard,
     ContactPhone,
     Lead,
@@ -81,6 +83,14 @@ class ContactRepository(Repository[ContactCard]):
         )
         return (await self.session.execute(stmt)).scalar()
 
+    async def drop_phones(self, contact_id: uuid.UUID) -> None:
+        """Delete every number of the contact (before writing its new list)."""
+        await self.session.execute(
+            delete(ContactPhone).where(
+                ContactPhone.tenant_id == self.tenant_id, ContactPhone.contact_id == contact_id
+            )
+        )
+
 
 class LeadRepository(Repository[Lead]):
     model = Lead
@@ -88,6 +98,15 @@ class LeadRepository(Repository[Lead]):
 
     def visible_to(self, stmt: Select[Lead], user: User) -> Select[Lead]:
         return stmt.where(Lead.assigned_rep_id == user.id) if user.role == Role.rep else stmt
+
+    async def latest_of_contact(self, contact_id: uuid.UUID) -> Lead | None:
+        stmt = (
+            self.select()
+            .where(Lead.contact_id == contact_id)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
 
 
 class CallRepository(Repository[Call]):
@@ -108,6 +127,28 @@ class CallRepository(Repository[Call]):
             Call.provider == provider, Call.provider_call_id == provider_call_id
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def fresh(self, call_id: uuid.UUID, *, lock: bool = False) -> Call | None:
+        """The call with its transcript and analysis as stored now (locked with `lock`,
+        so two writers of its analysis take turns)."""
+        stmt = self.select().where(Call.id == call_id).execution_options(populate_existing=True)
+        if lock:
+            stmt = stmt.with_for_update(of=Call)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def drop_transcript(self, call_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(CallTranscript).where(
+                CallTranscript.tenant_id == self.tenant_id, CallTranscript.call_id == call_id
+            )
+        )
+
+    async def drop_analysis(self, call_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(CallAnalysis).where(
+                CallAnalysis.tenant_id == self.tenant_id, CallAnalysis.call_id == call_id
+            )
+        )
 
 
 class AppointmentRepository(Repository[Appointment]):
@@ -149,3 +190,16 @@ class RecordingSessionRepository(Repository[RecordingSession]):
 
     def visible_to(self, stmt: Select[RecordingSession], user: User) -> Select[RecordingSession]:
         return stmt.where(RecordingSession.rep_id == user.id) if user.role == Role.rep else stmt
+
+    async def fresh(
+        self, recording_id: uuid.UUID, *, lock: bool = False
+    ) -> RecordingSession | None:
+        """The recording as stored now (locked with `lock`)."""
+        stmt = (
+            self.select()
+            .where(RecordingSession.id == recording_id)
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()

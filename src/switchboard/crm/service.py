@@ -5,10 +5,11 @@ commit."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.models import (
     Appointment,
@@ -144,12 +145,7 @@ class ContactService(ScopedService[ContactCard]):
                     **({"contact_id": str(owner)} if shown else {}),
                 )
         if replace:
-            await self.session.execute(
-                delete(ContactPhone).where(
-                    ContactPhone.tenant_id == contact.tenant_id,
-                    ContactPhone.contact_id == contact.id,
-                )
-            )
+            await self.repo.drop_phones(contact.id)
             await self.session.flush()
         for position, phone in enumerate(phones):
             self.session.add(
@@ -303,14 +299,12 @@ class CallService(ScopedService[Call]):
     ) -> None:
         """Set (or replace) the call's transcript and analysis."""
         if transcript is not None:
-            await self.session.execute(
-                delete(CallTranscript).where(CallTranscript.call_id == call.id)
-            )
+            await self.repo.drop_transcript(call.id)
             self.session.add(
                 CallTranscript(tenant_id=call.tenant_id, call_id=call.id, **transcript.model_dump())
             )
         if analysis is not None:
-            await self.session.execute(delete(CallAnalysis).where(CallAnalysis.call_id == call.id))
+            await self.repo.drop_analysis(call.id)
             self.session.add(
                 CallAnalysis(tenant_id=call.tenant_id, call_id=call.id, **analysis.model_dump())
             )
@@ -479,3 +473,64 @@ class RecordingSessionService(ScopedService[RecordingSession]):
         if recording.ended_at and recording.ended_at <= recording.started_at:
             raise InvalidField("ended_at", "the end must come after the start")
         return await self._stored(recording)
+
+
+# --- read interface for other domains -------------------------------------------------------
+# For work done by the system itself (a job, a webhook): no acting user, so no role's scope,
+# only the tenant's.
+
+
+async def require_links(
+    session: AsyncSession, tenant_id: uuid.UUID, fields: Mapping[str, Any]
+) -> None:
+    """Each CRM record `fields` links to (contact_id, lead_id, appointment_id, call_id) must
+    be the tenant's: else 422 naming the field."""
+    for field, repository in (
+        ("contact_id", ContactRepository),
+        ("lead_id", LeadRepository),
+        ("appointment_id", AppointmentRepository),
+        ("call_id", CallRepository),
+    ):
+        await repository(session, tenant_id).require(fields.get(field), field)
+
+
+async def find_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
+) -> ContactCard | None:
+    """The tenant's contact with its phones, or None."""
+    found: ContactCard | None = await ContactRepository(session, tenant_id).find(contact_id)
+    return found
+
+
+async def fresh_call(
+    session: AsyncSession, tenant_id: uuid.UUID, call_id: uuid.UUID, *, lock: bool = False
+) -> Call | None:
+    """The tenant's call with its transcript and analysis as stored now; `lock` holds it
+    until the transaction ends, so two writers of its analysis take turns."""
+    return await CallRepository(session, tenant_id).fresh(call_id, lock=lock)
+
+
+async def fresh_recording(
+    session: AsyncSession, tenant_id: uuid.UUID, recording_id: uuid.UUID, *, lock: bool = False
+) -> RecordingSession | None:
+    """The tenant's recording session as stored now; `lock` holds it as for `fresh_call`."""
+    return await RecordingSessionRepository(session, tenant_id).fresh(recording_id, lock=lock)
+
+
+async def lead_of_call(session: AsyncSession, call: Call) -> Lead | None:
+    """The call's lead, or else the contact's latest one."""
+    if call.lead_id is not None:
+        return await session.get(Lead, call.lead_id)
+    if call.contact_id is None:
+        return None
+    return await LeadRepository(session, call.tenant_id).latest_of_contact(call.contact_id)
+
+
+async def drop_call_transcript(session: AsyncSession, call: Call) -> None:
+    """Drop the call's stored transcript, before its new one is added."""
+    await CallRepository(session, call.tenant_id).drop_transcript(call.id)
+
+
+async def drop_call_analysis(session: AsyncSession, call: Call) -> None:
+    """Drop the call's stored analysis, before its new one is added."""
+    await CallRepository(session, call.tenant_id).drop_analysis(call.id)

@@ -82,7 +82,7 @@ async def build_digest(session: AsyncSession, user: User) -> dict[str, Any]:
     due_tasks, _ = await tasks.most_urgent(
         TaskFilters(due_before=today.end), pending=True, limit=DIGEST_ITEMS, with_total=False
     )
-    pending, overdue, due_by_tonight = await tasks.repo.open_counts(tasks.visible(), now, today.end)
+    pending, overdue, due_by_tonight = await tasks.open_counts(now, today.end)
     waiting, waiting_total = await repo.unanswered_messages(now - WAITING_WINDOW, DIGEST_ITEMS)
     leads, leads_total = await repo.uncontacted_leads(DIGEST_ITEMS)
 

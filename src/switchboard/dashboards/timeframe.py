@@ -207,3 +207,10 @@ def clock_span(starts: datetime, ends: datetime, zone: ZoneInfo) -> str:
 
 def minutes_between(earlier: datetime, later: datetime) -> int:
     return max(0, int((later - earlier).total_seconds() // 60))
+
+
+def days_of(span: Span, zone: ZoneInfo) -> list[date]:
+    """Every local date `span` touches, first to last."""
+    first = span.start.astimezone(zone).date()
+    last = (span.end - timedelta(microseconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

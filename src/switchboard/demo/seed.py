@@ -18,7 +18,6 @@ from decimal import Decimal
 from itertools import cycle
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.analysis.jobs import analyse_now
@@ -42,6 +41,7 @@ from switchboard.crm.models import (
     RepShift,
 )
 from switchboard.demo.content import DEMO_COMPANIES
+from switchboard.demo.repository import any_tenant
 from switchboard.demo.specs import (
     CallSpec,
     LocalClock,
@@ -167,7 +167,7 @@ class SeedReport:
 
 
 async def database_is_empty(session: AsyncSession) -> bool:
-    return (await session.execute(select(Tenant.id).limit(1))).first() is None
+    return not await any_tenant(session)
 
 
 async def seed_demo(session: AsyncSession) -> SeedReport:

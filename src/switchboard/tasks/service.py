@@ -5,35 +5,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, overload
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.crm.repository import (
-    AppointmentRepository,
-    CallRepository,
-    ContactRepository,
-    LeadRepository,
+from switchboard.crm.service import (
+    AppointmentService,
+    CallService,
+    ContactService,
+    LeadService,
+    require_links,
 )
-from switchboard.crm.service import AppointmentService, CallService, ContactService, LeadService
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, Forbidden
 from switchboard.kit.events import Event, emit
 from switchboard.kit.pagination import PageParams
-from switchboard.kit.repository import where_equal, where_in_range
-from switchboard.kit.schemas import AwareDatetime, apply_changes
+from switchboard.kit.schemas import apply_changes
 from switchboard.tasks.models import (
-    PERSON_SOURCES,
     AssignedRole,
     Task,
-    TaskMaker,
-    TaskPriority,
     TaskSource,
     TaskStatus,
 )
-from switchboard.tasks.repository import TaskRepository
+from switchboard.tasks.repository import TaskFilters, TaskRepository
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.scope import MANAGERS, ScopedService
@@ -45,24 +41,6 @@ _LINKS: tuple[tuple[str, type[ScopedService[Any]]], ...] = (
     ("appointment_id", AppointmentService),
     ("call_id", CallService),
 )
-
-
-@dataclass
-class TaskFilters:
-    status: TaskStatus | None = None
-    priority: TaskPriority | None = None
-    source: TaskSource | None = None
-    assigned_role: AssignedRole | None = None
-    assignee_id: uuid.UUID | None = None
-    due_before: AwareDatetime | None = None
-    due_after: AwareDatetime | None = None
-    contact_id: uuid.UUID | None = None
-    lead_id: uuid.UUID | None = None
-    appointment_id: uuid.UUID | None = None
-    call_id: uuid.UUID | None = None
-    pending: bool | None = None  # true: still to do (open, overdue or not)
-    unassigned: bool | None = None  # true: waiting in a role's queue, nobody's yet
-    made_by: TaskMaker | None = None  # a person by hand, or the AI and the system
 
 
 def role_queue(user: User) -> AssignedRole:
@@ -91,28 +69,7 @@ class TaskService(ScopedService[Task]):
 
     def filtered(self, filters: TaskFilters) -> Select[Task]:
         """The visible tasks that match `filters`, in no particular order."""
-        stmt = self.visible()
-        if filters.status:
-            stmt = self.repo.with_status(stmt, filters.status, utcnow())
-        stmt = where_equal(
-            stmt,
-            (Task.priority, filters.priority),
-            (Task.source, filters.source),
-            (Task.assigned_role, filters.assigned_role),
-            (Task.assignee_id, filters.assignee_id),
-            (Task.contact_id, filters.contact_id),
-            (Task.lead_id, filters.lead_id),
-            (Task.appointment_id, filters.appointment_id),
-            (Task.call_id, filters.call_id),
-        )
-        if filters.pending is not None:
-            stmt = stmt.where((Task.status == TaskStatus.open) == filters.pending)
-        if filters.unassigned is not None:
-            stmt = stmt.where(Task.assignee_id.is_(None) == filters.unassigned)
-        if filters.made_by is not None:
-            by_person = Task.source.in_(PERSON_SOURCES)
-            stmt = stmt.where(by_person if filters.made_by == TaskMaker.person else ~by_person)
-        return where_in_range(stmt, Task.due_at, filters.due_after, filters.due_before)
+        return self.repo.filtered(self.visible(), filters, utcnow())
 
     @overload
     async def most_urgent(
@@ -145,15 +102,18 @@ class TaskService(ScopedService[Task]):
         to do: open, whether or not overdue."""
         stmt = self.filtered(filters)
         if pending:
-            stmt = stmt.where(Task.status == TaskStatus.open)
+            stmt = self.repo.pending(stmt)
         total = await self.repo.count(stmt) if with_total else None
-        rows = await self.session.execute(self.repo.by_urgency(stmt).limit(limit))
-        return list(rows.scalars()), total
+        return await self.repo.most_urgent(stmt, limit), total
 
     async def find_pending(self, terms: list[str], limit: int = 50) -> list[Task]:
         """Tasks still to do whose title, or linked contact's name, contains any of `terms`."""
-        stmt = self.visible().where(Task.status == TaskStatus.open)
-        return await self.repo.matching(stmt, terms, limit)
+        return await self.repo.matching(self.repo.pending(self.visible()), terms, limit)
+
+    async def open_counts(self, now: datetime, due_before: datetime) -> tuple[int, int, int]:
+        """(open, overdue, due before `due_before`) among the visible open tasks, in one
+        query; open counts the overdue ones too."""
+        return await self.repo.open_counts(self.visible(), now, due_before)
 
     async def create(
         self, data: TaskCreate, *, source: TaskSource | None = None, created_by: User | None = None
@@ -228,19 +188,6 @@ class TaskService(ScopedService[Task]):
             await self.users.require_role(assignee, "assignee_id")
 
 
-async def check_links(
-    session: AsyncSession, tenant_id: uuid.UUID, fields: Mapping[str, Any]
-) -> None:
-    """Each record a task links to must be the tenant's: else 422 naming the field."""
-    for field, repository in (
-        ("contact_id", ContactRepository),
-        ("lead_id", LeadRepository),
-        ("appointment_id", AppointmentRepository),
-        ("call_id", CallRepository),
-    ):
-        await repository(session, tenant_id).require(fields.get(field), field)
-
-
 def announce(session: AsyncSession, task: Task, kind: str) -> Task:
     """Staff screens hear of the change once the transaction commits."""
     data = TaskRead.model_validate(task).model_dump(mode="json")
@@ -260,11 +207,26 @@ async def create_system_task(
     call analysis' next step): no acting user, links checked against the tenant, announced
     like any other task. `origin_key` names what it keeps in step with (Task.origin_key)."""
     fields = data.model_dump()
-    await check_links(session, tenant_id, fields)
+    await require_links(session, tenant_id, fields)  # each the tenant's, else 422
     tasks = TaskRepository(session, tenant_id)
     task = tasks.add(Task(**fields))
     task.source = source
     task.origin_key = origin_key
     await session.flush()
-    stored = await tasks.get(task.id, tasks.select().execution_options(populate_existing=True))
-    return announce(session, stored, "task.created")
+    return announce(session, await tasks.fresh(task.id), "task.created")
+
+
+# --- read interface for other domains -------------------------------------------------------
+
+
+async def task_by_origin(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> Task | None:
+    """The tenant's task kept in step with `key` (Task.origin_key), read fresh and locked
+    where the database can, so two writers of it take turns."""
+    return await TaskRepository(session, tenant_id).by_origin(key)
+
+
+async def has_system_task_for_call(
+    session: AsyncSession, tenant_id: uuid.UUID, call_id: uuid.UUID
+) -> bool:
+    """Whether the system itself already raised a task for the call (a voicemail's call-back)."""
+    return await TaskRepository(session, tenant_id).has_system_task_for_call(call_id)

@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging
 from switchboard.tenancy.deps import CurrentUser
-from switchboard.timeline.service import TimelineItem, contact_timeline
+from switchboard.timeline.schemas import TimelineItem
+from switchboard.timeline.service import contact_timeline
 
 router = APIRouter(prefix="/api", tags=["contacts"])
 
