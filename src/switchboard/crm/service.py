@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.models import (
     Appointment,
@@ -479,3 +480,29 @@ class RecordingSessionService(ScopedService[RecordingSession]):
         if recording.ended_at and recording.ended_at <= recording.started_at:
             raise InvalidField("ended_at", "the end must come after the start")
         return await self._stored(recording)
+
+
+# Read interface for other domains ------------------------------------------------------------
+# Reads of the company's contact cards (phones loaded) for a domain that acts for the company
+# rather than for one user, e.g. messaging storing a customer's text: no role scope.
+
+
+async def contact_of_number(
+    session: AsyncSession, tenant_id: uuid.UUID, number: str
+) -> uuid.UUID | None:
+    """The contact whose card holds `number` (E.164), if any."""
+    return await ContactRepository(session, tenant_id).phone_owner(number)
+
+
+async def find_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
+) -> ContactCard | None:
+    """A contact card of the company, or None."""
+    return await ContactRepository(session, tenant_id).find(contact_id)
+
+
+async def get_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
+) -> ContactCard:
+    """A contact card of the company; NotFound (404) when it has none by that id."""
+    return await ContactRepository(session, tenant_id).get(contact_id)

@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_
 from sqlalchemy.orm import with_expression
 
-from switchboard.crm.models import ContactCard
-from switchboard.crm.repository import contact_name_contains
+from switchboard.crm.models import ContactCard, contact_name_contains
 from switchboard.kit.clock import utcnow
 from switchboard.kit.repository import Repository, count_where
 from switchboard.tasks.models import Task, TaskPriority, TaskStatus, effective_status, is_overdue
