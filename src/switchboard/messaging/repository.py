@@ -732,11 +732,6 @@ class MessageRepository(Repository[Message]):
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Message]:
-        """Those of `ids` that are this company's messages, by id, in one query."""
-        rows = await self.session.execute(self.select().where(Message.id.in_(set(ids))))
-        return {row.id: row for row in rows.scalars()}
-
     async def get_in_session(self, session_id: uuid.UUID, message_id: uuid.UUID) -> Message:
         """A message of the session; NotFound when the session has none by that id."""
         return await self.get(message_id, self.select().where(Message.session_id == session_id))

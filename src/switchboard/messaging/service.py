@@ -81,10 +81,9 @@ class InboxService(ScopedService[MessagingSession]):
     async def messages_by_id(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Message]:
         """Those of `ids` that are messages of this company, by id, in one query (a
         contact timeline's page, which names them: who sent each one)."""
-        wanted = set(ids)
-        if not wanted:
-            return {}
-        return await self.messages.by_ids(wanted)
+        messages = self.messages
+        found: dict[uuid.UUID, Message] = await messages.among(ids, messages.select())
+        return found
 
     async def message(self, ident: uuid.UUID, message_id: uuid.UUID) -> Message:
         """One message of a session the user can see."""

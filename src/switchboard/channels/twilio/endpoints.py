@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from switchboard.channels.twilio import twiml
 from switchboard.channels.twilio.webhooks import (
@@ -36,27 +34,12 @@ from switchboard.messaging.inbound import (
     InboundIntake,
     UnknownDestination,
 )
-from switchboard.messaging.senders import build_sender, use_sender
 
 log = logging.getLogger(__name__)
 PREFIX = "/webhooks/twilio"
 
 
-@asynccontextmanager
-async def _outbound_sender(app: FastAPI) -> AsyncIterator[None]:
-    """A served app sends through the sender its own settings choose."""
-    sender = build_sender(app.state.settings)
-    previous = use_sender(sender)
-    try:
-        yield
-    finally:
-        use_sender(previous)
-        close = getattr(sender, "aclose", None)
-        if close is not None:
-            await close()
-
-
-router = APIRouter(tags=["twilio"], lifespan=_outbound_sender)
+router = APIRouter(tags=["twilio"])
 DB = Annotated[Database, Depends(get_db)]
 
 
