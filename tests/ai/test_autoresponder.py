@@ -37,8 +37,8 @@ from switchboard.messaging.models import (
     MessagingSession,
     Sender,
 )
+from switchboard.messaging.optouts import record_opt_out
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import record_opt_out
 from switchboard.tasks.models import Task, TaskPriority, TaskSource
 from switchboard.tenancy.models import Role, Tenant
 from tests.factories import Factory

@@ -18,7 +18,7 @@ from switchboard.appointment_texts.service import plan_appointment_texts, send_t
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus
 from switchboard.messaging.models import MessageKind, MessageStatus
-from switchboard.messaging.service import record_opt_out
+from switchboard.messaging.optouts import record_opt_out
 from switchboard.tenancy.models import Role
 from tests.appointment_texts.support import (
     book,

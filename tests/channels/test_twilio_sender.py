@@ -20,8 +20,8 @@ from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, Worker
 from switchboard.kit.resources import Resources
 from switchboard.messaging.models import Message, MessageKind, MessageStatus, OptOut, Sender
+from switchboard.messaging.outbound import SEND_ATTEMPTS, queue_outbound
 from switchboard.messaging.senders import build_sender
-from switchboard.messaging.service import SEND_ATTEMPTS, queue_outbound
 from tests.channels.fake_twilio import Fail, FakeTwilio, Hang
 from tests.factories import Factory
 from tests.kit.helpers import AsUser

@@ -25,7 +25,7 @@ from switchboard.messaging.models import (
     MessagingSession,
     Sender,
 )
-from switchboard.messaging.service import record_opt_out
+from switchboard.messaging.optouts import record_opt_out
 from switchboard.messaging.voice import call_back_due, within_business_hours
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource
 from tests.factories import Factory

@@ -21,8 +21,9 @@ from switchboard.ai.toolbox import ToolContext
 from switchboard.config import Settings
 from switchboard.messaging.inbound import receive_message
 from switchboard.messaging.models import Channel, MessagingSession
+from switchboard.messaging.optouts import record_opt_out
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import record_opt_out, take_over
+from switchboard.messaging.service import take_over
 from switchboard.tenancy.models import Role, Tenant, User
 from tests.ai.test_staff_tools import ok, run
 from tests.factories import Factory

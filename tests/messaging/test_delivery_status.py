@@ -26,7 +26,7 @@ from switchboard.messaging.models import (
     OptOut,
     Sender,
 )
-from switchboard.messaging.service import queue_outbound
+from switchboard.messaging.outbound import queue_outbound
 from tests.factories import Factory
 from tests.messaging.support import CUSTOMER, EventRecorder, Inbox, count, post_webhook
 
@@ -184,7 +184,7 @@ async def test_an_unknown_sid_is_acknowledged_and_logged(
     session: AsyncSession,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="switchboard.messaging.service")
+    caplog.set_level(logging.INFO, logger="switchboard.messaging.outbound")
     params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered", "To": CUSTOMER}
     response = await post_webhook(client, settings, STATUS, params)
     assert response.status_code == 200

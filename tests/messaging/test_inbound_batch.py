@@ -21,7 +21,13 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job
 from switchboard.messaging import inbound
-from switchboard.messaging.inbound import Delivery, InboundIntake, InboundOutcome, store_inbound
+from switchboard.messaging.inbound import (
+    Delivery,
+    InboundIntake,
+    InboundOutcome,
+    UnknownDestination,
+    store_inbound,
+)
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -33,7 +39,8 @@ from switchboard.messaging.models import (
 from switchboard.messaging.repository import InboundFacts
 from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import InboundMessage
-from switchboard.messaging.service import AUTO_REPLY_JOB, UnknownDestination, touch_session
+from switchboard.messaging.service import AUTO_REPLY_JOB
+from switchboard.messaging.sessions import touch_session
 from switchboard.tasks.models import Task
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Tenant
 from tests.factories import Factory

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.config import Settings
 from switchboard.kit.jobs import Job
 from switchboard.messaging.models import Direction, Message, MessageStatus, OptOut, Sender
-from switchboard.messaging.service import Keyword, is_opted_out, keyword_of, record_opt_out
+from switchboard.messaging.optouts import Keyword, is_opted_out, keyword_of, record_opt_out
 from tests.factories import Factory
 from tests.kit.helpers import AsUser
 from tests.messaging.support import (

@@ -22,8 +22,9 @@ from switchboard.messaging.models import (
     MessagingSession,
     Sender,
 )
+from switchboard.messaging.outbound import queue_outbound
 from switchboard.messaging.senders import SimulatedSender
-from switchboard.messaging.service import queue_outbound, should_auto_reply
+from switchboard.messaging.service import should_auto_reply
 from switchboard.tenancy.models import Role
 from tests.factories import Factory
 from tests.kit.helpers import AsUser, assert_invalid, walk_pages

@@ -13,7 +13,8 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.pagination import PageParams
 from switchboard.messaging.models import Channel, MessagingSession, OptOut
 from switchboard.messaging.repository import SessionRepository
-from switchboard.messaging.service import InboxService, InboxView, SessionFilters
+from switchboard.messaging.schemas import InboxView, SessionFilters
+from switchboard.messaging.service import InboxService
 from switchboard.tenancy.models import Role, Tenant
 from tests.factories import Factory
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.models import AppointmentStatus
 from switchboard.messaging.models import Channel, Direction, Message, MessageStatus, Sender
-from switchboard.messaging.service import SEND_JOB, record_opt_out
+from switchboard.messaging.optouts import record_opt_out
+from switchboard.messaging.outbound import SEND_JOB
 from switchboard.tasks.models import AssignedRole, TaskStatus
 from switchboard.tenancy.models import ChannelKind, Role
 from tests.dashboards.test_role_dashboards import NOW, seed_company

@@ -39,8 +39,13 @@ from switchboard.messaging.models import (
     MessagingSession,
     Sender,
 )
-from switchboard.messaging.repository import MessageRepository, SessionRepository
-from switchboard.messaging.service import AUTO_REPLY_JOB, queue_outbound, should_auto_reply
+from switchboard.messaging.outbound import queue_outbound
+from switchboard.messaging.service import (
+    AUTO_REPLY_JOB,
+    get_session,
+    recent_messages,
+    should_auto_reply,
+)
 from switchboard.tenancy.models import Tenant
 from switchboard.tenancy.service import get_tenant
 
@@ -209,7 +214,7 @@ async def _conversation(
     if not wanted:
         return "off, taken over, opted out or superseded by a newer text"
     tenant = await get_tenant(session, tenant_id)
-    conversation = await SessionRepository(session, tenant_id).get(session_id)
+    conversation = await get_session(session, tenant_id, session_id)
     history = await _recent_messages(session, conversation)
     trigger = next((m for m in history if m.id == message_id), None)
     if trigger is None or trigger.direction != Direction.inbound:
@@ -245,15 +250,7 @@ def _rounds_commit(ctx: ToolContext) -> ToolScope:
 
 async def _recent_messages(session: AsyncSession, conversation: MessagingSession) -> list[Message]:
     """The conversation's last messages, oldest first."""
-    messages = MessageRepository(session, conversation.tenant_id)
-    stmt = (
-        messages.select()
-        .where(Message.session_id == conversation.id)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    newest_first = list((await session.execute(stmt)).scalars())
-    return newest_first[::-1]
+    return await recent_messages(session, conversation, HISTORY_LIMIT)
 
 
 def _answered(trigger: Message, history: list[Message]) -> bool:

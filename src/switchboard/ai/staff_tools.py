@@ -53,7 +53,7 @@ from switchboard.kit.pagination import PageParams
 from switchboard.kit.phone import try_normalize_phone
 from switchboard.kit.schemas import Str
 from switchboard.messaging.models import Message
-from switchboard.messaging.service import send_staff_message
+from switchboard.messaging.outbound import send_staff_message
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tasks.schemas import TaskCreate, TaskUpdate
 from switchboard.tasks.service import TaskFilters, TaskService, role_queue

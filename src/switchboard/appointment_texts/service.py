@@ -51,7 +51,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, Forbidden, InvalidField, OptedOut
 from switchboard.kit.jobs import drop_queued, enqueue, move_queued
 from switchboard.messaging.models import MessageKind, Sender
-from switchboard.messaging.service import queue_outbound
+from switchboard.messaging.outbound import queue_outbound
 from switchboard.tenancy.models import Tenant, User
 from switchboard.tenancy.scope import MANAGERS
 from switchboard.tenancy.service import RETIME_APPOINTMENT_TEXTS_JOB, find_user, get_tenant

@@ -8,7 +8,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from switchboard.kit import limits
@@ -305,3 +317,28 @@ class RecordingSession(TenantScoped, Base):
     transcript_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     source: Mapped[str] = mapped_column(String(32), default="shunya")
+
+
+# --- conditions other domains' queries compose ------------------------------------------------
+
+
+def contact_name_contains(term: str) -> ColumnElement[bool]:
+    """The contact's full name or company contains `term` (lower case). Autoescaped: a typed
+    % or _ is a character to find, not a wildcard."""
+    full_name = func.lower(
+        func.coalesce(ContactCard.first_name, "") + " " + func.coalesce(ContactCard.last_name, "")
+    )
+    company = func.lower(func.coalesce(ContactCard.company, ""))
+    return or_(full_name.contains(term, autoescape=True), company.contains(term, autoescape=True))
+
+
+def contact_is_reps(rep_id: uuid.UUID) -> ColumnElement[bool]:
+    """The contact is one of a rep's: a lead assigned to them or an appointment of theirs is
+    with them. What a rep sees of the CRM, and of every conversation with a contact."""
+    assigned_lead = exists().where(
+        Lead.contact_id == ContactCard.id, Lead.assigned_rep_id == rep_id
+    )
+    assigned_appointment = exists().where(
+        Appointment.contact_id == ContactCard.id, Appointment.rep_id == rep_id
+    )
+    return or_(assigned_lead, assigned_appointment)

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
+from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from switchboard.crm.models import (
@@ -20,19 +20,11 @@ from switchboard.crm.models import (
     Lead,
     RecordingSession,
     RepShift,
+    contact_is_reps,
+    contact_name_contains,
 )
 from switchboard.kit.repository import Repository
 from switchboard.tenancy.models import Role, User
-
-
-def contact_name_contains(term: str) -> ColumnElement[bool]:
-    """The contact's full name or company contains `term` (lower case). Autoescaped: a typed
-    % or _ is a character to find, not a wildcard."""
-    full_name = func.lower(
-        func.coalesce(ContactCard.first_name, "") + " " + func.coalesce(ContactCard.last_name, "")
-    )
-    company = func.lower(func.coalesce(ContactCard.company, ""))
-    return or_(full_name.contains(term, autoescape=True), company.contains(term, autoescape=True))
 
 
 class ContactRepository(Repository[ContactCard]):
@@ -43,15 +35,7 @@ class ContactRepository(Repository[ContactCard]):
         return super().select().options(selectinload(ContactCard.phones))
 
     def visible_to(self, stmt: Select[ContactCard], user: User) -> Select[ContactCard]:
-        if user.role != Role.rep:
-            return stmt
-        assigned_lead = exists().where(
-            Lead.contact_id == ContactCard.id, Lead.assigned_rep_id == user.id
-        )
-        assigned_appointment = exists().where(
-            Appointment.contact_id == ContactCard.id, Appointment.rep_id == user.id
-        )
-        return stmt.where(or_(assigned_lead, assigned_appointment))
+        return stmt.where(contact_is_reps(user.id)) if user.role == Role.rep else stmt
 
     def search(self, stmt: Select[ContactCard], q: str) -> Select[ContactCard]:
         term = q.strip().lower()

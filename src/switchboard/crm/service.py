@@ -494,6 +494,13 @@ async def require_links(
         await repository(session, tenant_id).require(fields.get(field), field)
 
 
+async def contact_of_number(
+    session: AsyncSession, tenant_id: uuid.UUID, number: str
+) -> uuid.UUID | None:
+    """The contact whose card holds `number` (E.164), if any."""
+    return await ContactRepository(session, tenant_id).phone_owner(number)
+
+
 async def find_contact(
     session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
 ) -> ContactCard | None:
@@ -534,3 +541,10 @@ async def drop_call_transcript(session: AsyncSession, call: Call) -> None:
 async def drop_call_analysis(session: AsyncSession, call: Call) -> None:
     """Drop the call's stored analysis, before its new one is added."""
     await CallRepository(session, call.tenant_id).drop_analysis(call.id)
+
+
+async def get_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
+) -> ContactCard:
+    """A contact card of the company; NotFound (404) when it has none by that id."""
+    return await ContactRepository(session, tenant_id).get(contact_id)

@@ -19,13 +19,8 @@ from switchboard.dashboards.repository import DashboardRepository
 from switchboard.dashboards.schemas import AppointmentItem, RepDashboard
 from switchboard.kit.errors import Conflict
 from switchboard.messaging.models import Channel, Message, MessageKind
-from switchboard.messaging.service import (
-    opt_out_reason,
-    opted_out_numbers,
-    queue_outbound,
-    refuse_if_opted_out,
-    sender_for_role,
-)
+from switchboard.messaging.optouts import opt_out_reason, opted_out_numbers, refuse_if_opted_out
+from switchboard.messaging.outbound import queue_outbound, sender_for_role
 from switchboard.tasks.models import Task
 from switchboard.tasks.service import TaskFilters, TaskService
 from switchboard.tenancy.models import Role, User

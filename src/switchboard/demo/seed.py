@@ -62,7 +62,7 @@ from switchboard.messaging.models import (
     Sender,
     SessionStatus,
 )
-from switchboard.messaging.service import preview_of
+from switchboard.messaging.text import preview_of
 from switchboard.tasks.models import Task, TaskStatus
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
 from switchboard.tenancy.security import hash_password

@@ -10,14 +10,15 @@ from fastapi import APIRouter, Depends, status
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import Page, Paging, to_page
 from switchboard.messaging import jobs as _jobs  # noqa: F401  (registers the send handlers)
-from switchboard.messaging import service
+from switchboard.messaging import outbound, service
 from switchboard.messaging.schemas import (
     InboxSessionRead,
     MessageRead,
+    SessionFilters,
     SessionRead,
     StaffMessageCreate,
 )
-from switchboard.messaging.service import InboxService, SessionFilters
+from switchboard.messaging.service import InboxService
 from switchboard.tenancy.deps import CurrentUser
 
 router = APIRouter(prefix="/api", tags=["inbox"])
@@ -96,5 +97,5 @@ async def send_message(
 ) -> MessageRead:
     """Queue a text to the contact; it pauses the AI in that session. The answer is the
     stored message (`queued`); delivery progress follows as `message.updated` events."""
-    message = await service.send_staff_message(session, user, contact_id, data.body)
+    message = await outbound.send_staff_message(session, user, contact_id, data.body)
     return MessageRead.model_validate(message)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
+from switchboard.kit.errors import NotFound
 from switchboard.kit.groupcommit import GroupCommit
 from switchboard.kit.jobs import NewJob
 from switchboard.messaging.models import (
@@ -36,6 +37,13 @@ from switchboard.messaging.models import (
     MessageStatus,
     Sender,
     SessionStatus,
+)
+from switchboard.messaging.optouts import (
+    Keyword,
+    channel_group,
+    clear_opt_out,
+    keyword_of,
+    record_opt_out,
 )
 from switchboard.messaging.repository import (
     BatchWrites,
@@ -51,25 +59,18 @@ from switchboard.messaging.repository import (
 )
 from switchboard.messaging.routing import InboundRoutes
 from switchboard.messaging.schemas import InboundMessage, MessageRead, SessionRead
-from switchboard.messaging.service import (
-    AUTO_REPLY_JOB,
-    DuplicateDelivery,
-    Keyword,
-    UnknownDestination,
+from switchboard.messaging.service import AUTO_REPLY_JOB
+from switchboard.messaging.sessions import (
+    Placement,
+    SessionRule,
+    after_message,
     announce_message,
     announce_session,
-    channel_group,
-    clean_text,
-    clear_opt_out,
     contact_label,
-    continues,
-    help_text,
-    keyword_of,
     new_contact,
-    person_number,
-    preview_of,
-    record_opt_out,
+    opening,
 )
+from switchboard.messaging.text import clean_text, person_number, preview_of
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task
@@ -90,6 +91,21 @@ PARALLEL_BATCH_AT = 16
 # (measured: 620 -> 860 webhooks/s on PostgreSQL, 630 -> 930 on SQLite). A lone webhook
 # never waits.
 LINGER_SECONDS = 0.002
+
+
+class UnknownDestination(NotFound):
+    """A webhook for a number (or messaging service) no tenant has."""
+
+
+class DuplicateDelivery(Exception):
+    """The provider delivered a message id already stored; the transaction must roll back."""
+
+
+def help_text(tenant: Tenant | InboxTenant) -> str:
+    return tenant.help_text or (
+        f"{tenant.name}: reply to this number to reach our team. "
+        "Msg & data rates may apply. Reply STOP to opt out."
+    )
 
 
 @dataclass(frozen=True)
@@ -243,6 +259,7 @@ class _Thread:
 
     row: SessionRow | None
     tenant: InboxTenant
+    rule: SessionRule
     created: bool = False  # opened by this batch: inserted at the end, counting its messages
 
 
@@ -333,42 +350,35 @@ class _Batch:
     def _thread(self, item: _Routed, facts: InboundFacts) -> _Thread:
         key = (item.tenant_id, item.message.channel, item.message.from_address)
         if key not in self.threads:
-            self.threads[key] = _Thread(row=facts.latest_session, tenant=facts.tenant)
+            self.threads[key] = _Thread(
+                row=facts.latest_session,
+                tenant=facts.tenant,
+                rule=SessionRule.of(facts.tenant, self.settings),
+            )
         return self.threads[key]
 
     def _open_or_continue(
         self, thread: _Thread, inbound: InboundMessage, contact_id: uuid.UUID, now: datetime
     ) -> bool:
-        """Continue the counterpart's session if it is open and they spoke less than the
-        tenant's gap ago; otherwise close it and open a new one. Returns whether it opened."""
+        """The session rule (messaging/sessions.py) on the thread as the batch left it:
+        continue its session, or open a new one (closing it). Returns whether it opened."""
         latest = thread.row
-        if latest is not None and continues(
-            latest["status"], latest["last_message_at"], thread.tenant, self.settings, now
-        ):
+        placement = thread.rule.place(latest, now)
+        if placement is Placement.join:
             return False
-        if latest is not None and latest["status"] == SessionStatus.open:
+        if placement is Placement.replace:
+            assert latest is not None
             latest["status"] = SessionStatus.closed
             if not thread.created:
                 self.closed.append(latest["id"])
-        thread.row = {
-            "id": uuid.uuid4(),
-            "tenant_id": thread.tenant.id,
-            "created_at": now,
-            "updated_at": now,
-            "contact_id": contact_id,
-            "channel": inbound.channel,
-            "counterpart_address": inbound.from_address,
-            "our_address": inbound.to_address,
-            "status": SessionStatus.open,
-            "ai_paused": False,
-            "taken_over_by_id": None,
-            "message_count": 0,
-            "first_message_at": now,
-            "last_message_at": now,
-            "last_inbound_at": None,
-            "last_message_preview": None,
-            "title": None,
-        }
+        thread.row = opening(
+            tenant_id=thread.tenant.id,
+            contact_id=contact_id,
+            channel=inbound.channel,
+            counterpart=inbound.from_address,
+            our_address=inbound.to_address,
+            now=now,
+        )
         thread.created = True
         self.opened.append(thread.row)
         return True
@@ -390,12 +400,9 @@ class _Batch:
             },
         )
         self.messages.append(stored)
+        row.update(after_message(row["title"], values["direction"], preview, now))
         row["message_count"] += 1
-        row["last_message_at"] = row["updated_at"] = now
-        row["last_message_preview"] = preview
-        if values["direction"] == Direction.inbound:
-            row["last_inbound_at"] = now
-        row["title"] = row["title"] or preview[:80] or None
+        row["updated_at"] = now
         if not thread.created:
             _row, added = self.counted.get(row["id"], (row, 0))
             self.counted[row["id"]] = (row, added + 1)

@@ -8,13 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.kit.jobs import Job, job_handler
 from switchboard.kit.resources import Resources
-from switchboard.messaging import service
 from switchboard.messaging.models import MessageStatus
+from switchboard.messaging.outbound import (
+    SEND_JOB,
+    STATUS_JOB,
+    begin_send,
+    record_delivery,
+    record_send_failure,
+    record_sent,
+)
 from switchboard.messaging.schemas import DeliveryReport
 from switchboard.messaging.senders import SendError, build_sender
 
 
-@job_handler(service.SEND_JOB)
+@job_handler(SEND_JOB)
 async def send_message(session: AsyncSession, job: Job, resources: Resources) -> None:
     """Send one queued message, never twice.
 
@@ -25,7 +32,7 @@ async def send_message(session: AsyncSession, job: Job, resources: Resources) ->
     The commits below are this job's own unit of work, not a service's."""
     tenant_id = uuid.UUID(job.payload["tenant_id"])
     message_id = uuid.UUID(job.payload["message_id"])
-    outbound = await service.begin_send(session, tenant_id, message_id)
+    outbound = await begin_send(session, tenant_id, message_id)
     if outbound is None:
         return
     await session.commit()  # no transaction (or SQLite write lock) held while the provider works
@@ -34,12 +41,12 @@ async def send_message(session: AsyncSession, job: Job, resources: Resources) ->
     except Exception as exc:
         error = exc if isinstance(exc, SendError) else _unexpected(exc)
         final = not error.transient or job.attempts >= job.max_attempts
-        await service.record_send_failure(session, tenant_id, message_id, error, final=final)
+        await record_send_failure(session, tenant_id, message_id, error, final=final)
         if final:
             return
         await session.commit()
         raise
-    await service.record_sent(session, tenant_id, message_id, result)
+    await record_sent(session, tenant_id, message_id, result)
     # Kept even if this run lost its lease meanwhile (the worker then rolls back its last
     # transaction): the run that took over finds the provider's id and does not send again.
     await session.commit()
@@ -50,11 +57,11 @@ def _unexpected(exc: Exception) -> SendError:
     return SendError(f"{type(exc).__name__}: {exc}", transient=True, maybe_sent=True)
 
 
-@job_handler(service.STATUS_JOB)
+@job_handler(STATUS_JOB)
 async def apply_scripted_status(session: AsyncSession, job: Job, resources: Resources) -> None:
     """A status step the simulated sender scripted, through the callbacks' own code path."""
     status = MessageStatus(job.payload["status"])
-    await service.record_delivery(
+    await record_delivery(
         session,
         DeliveryReport(
             provider_message_id=job.payload["provider_message_id"],

@@ -35,8 +35,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload, with_expression
 from sqlalchemy.sql.elements import ColumnElement
 
-from switchboard.crm.models import Call, CallProvider, ContactCard, ContactPhone
-from switchboard.crm.repository import ContactRepository, contact_name_contains
+from switchboard.crm.models import (
+    Call,
+    CallProvider,
+    ContactCard,
+    ContactPhone,
+    contact_is_reps,
+    contact_name_contains,
+)
 from switchboard.kit.bulk import as_arrays, unnest, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import dialect_of
@@ -49,7 +55,8 @@ from switchboard.kit.jobs import (
     job_rows,
     wake_workers_after_commit,
 )
-from switchboard.kit.repository import Repository
+from switchboard.kit.pagination import PageParams
+from switchboard.kit.repository import Repository, where_equal
 from switchboard.messaging.models import (
     Channel,
     Direction,
@@ -58,6 +65,7 @@ from switchboard.messaging.models import (
     OptOut,
     SessionStatus,
 )
+from switchboard.messaging.schemas import InboxView, SessionFilters
 from switchboard.tasks.models import Task, TaskSource
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
 
@@ -103,6 +111,23 @@ _LOCKS = DriverStatement(
 
 SessionRow = dict[str, Any]  # a messaging_sessions row, column name -> value
 S = TypeVar("S", bound=Select[Any])
+
+
+def _latest_of_counterpart(
+    stmt: S, sessions: Any, tenant_id: Any, channel: Any, counterpart: Any
+) -> S:
+    """`stmt` reading the counterpart's latest session on the channel, the one the session
+    rule (messaging/sessions.py) weighs a new message against, from `sessions` (the table or
+    an alias of it): the single path's lookup and the inbound batch's facts read alike."""
+    return (
+        stmt.where(
+            sessions.c.tenant_id == tenant_id,
+            sessions.c.channel == channel,
+            sessions.c.counterpart_address == counterpart,
+        )
+        .order_by(sessions.c.last_message_at.desc())
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True)
@@ -182,17 +207,9 @@ def _facts_statement(postgres: bool) -> Select[Any]:
             )
         ).cte("wanted")
     candidates = _sessions.alias("candidates")
-    newest = (
-        select(candidates)
-        .where(
-            candidates.c.tenant_id == wanted.c.tenant_id,
-            candidates.c.channel == wanted.c.channel,
-            candidates.c.counterpart_address == wanted.c.counterpart,
-        )
-        .order_by(candidates.c.last_message_at.desc())
-        .limit(1)
-        .correlate(wanted)
-    )
+    newest = _latest_of_counterpart(
+        select(candidates), candidates, wanted.c.tenant_id, wanted.c.channel, wanted.c.counterpart
+    ).correlate(wanted)
     # The counterpart's latest session: a LATERAL join where there is one (PostgreSQL
     # would otherwise hash-join every session of the table), else a join on its id.
     if postgres:
@@ -449,12 +466,36 @@ class SessionRepository(Repository[MessagingSession]):
         """A rep sees the sessions of the contacts the CRM shows them; staff see all."""
         if user.role != Role.rep:
             return stmt
-        contacts = ContactRepository(self.session, self.tenant_id)
-        visible = contacts.visible_to(
-            cast(Any, select(ContactCard.id).where(ContactCard.tenant_id == self.tenant_id)),
-            user,
+        visible = select(ContactCard.id).where(
+            ContactCard.tenant_id == self.tenant_id, contact_is_reps(user.id)
         )
         return stmt.where(MessagingSession.contact_id.in_(visible))
+
+    def filtered(
+        self, stmt: Select[tuple[MessagingSession]], filters: SessionFilters
+    ) -> Select[tuple[MessagingSession]]:
+        """`stmt` narrowed to the inbox list's filters, its tab and its search."""
+        stmt = where_equal(
+            stmt,
+            (MessagingSession.contact_id, filters.contact_id),
+            (MessagingSession.channel, filters.channel),
+            (MessagingSession.status, filters.status),
+            (MessagingSession.ai_paused, filters.ai_paused),
+            (MessagingSession.taken_over_by_id, filters.taken_over_by_id),
+        )
+        if filters.view == InboxView.waiting:
+            stmt = self.waiting(stmt)
+        elif filters.view == InboxView.ai:
+            stmt = stmt.where(MessagingSession.ai_paused.is_(False))
+        elif filters.view == InboxView.taken_over:
+            stmt = stmt.where(MessagingSession.ai_paused.is_(True))
+        if filters.q and filters.q.strip():
+            stmt = self.matching(stmt, filters.q)
+        return stmt
+
+    def waiting(self, stmt: Select[tuple[MessagingSession]]) -> Select[tuple[MessagingSession]]:
+        """`stmt`'s sessions whose customer is waiting on a reply (`waiting_on_reply`)."""
+        return stmt.where(self.waiting_on_reply())
 
     @staticmethod
     def opted_out() -> ColumnElement[bool]:
@@ -654,15 +695,12 @@ _APPEND_SQLITE = _append(
 )
 
 
-_LATEST_SESSION = (
-    select(MessagingSession)
-    .where(
-        MessagingSession.tenant_id == bindparam("tenant_id"),
-        MessagingSession.channel == bindparam("channel"),
-        MessagingSession.counterpart_address == bindparam("counterpart"),
-    )
-    .order_by(MessagingSession.last_message_at.desc())
-    .limit(1)
+_LATEST_SESSION = _latest_of_counterpart(
+    select(MessagingSession),
+    _sessions,
+    bindparam("tenant_id"),
+    bindparam("channel"),
+    bindparam("counterpart"),
 )
 
 
@@ -690,6 +728,33 @@ class MessageRepository(Repository[Message]):
                 tuple_(Message.created_at, Message.id) > tuple_(message.created_at, message.id),
             )
             .order_by(Message.created_at, Message.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def get_in_session(self, session_id: uuid.UUID, message_id: uuid.UUID) -> Message:
+        """A message of the session; NotFound when the session has none by that id."""
+        return await self.get(message_id, self.select().where(Message.session_id == session_id))
+
+    async def newest_first_page(
+        self,
+        params: PageParams,
+        *,
+        session_id: uuid.UUID | None = None,
+        contact_id: uuid.UUID | None = None,
+    ) -> tuple[list[Message], str | None]:
+        """A page of a session's (or a contact's) messages, newest first, from the cursor."""
+        stmt = where_equal(
+            self.select(), (Message.session_id, session_id), (Message.contact_id, contact_id)
+        )
+        return await self.page(stmt, params, descending=True)
+
+    async def latest_in_session(self, session_id: uuid.UUID, limit: int) -> list[Message]:
+        """The session's last `limit` messages, newest first."""
+        stmt = (
+            self.select()
+            .where(Message.session_id == session_id)
+            .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())

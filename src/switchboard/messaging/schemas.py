@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
@@ -103,3 +104,25 @@ class DeliveryReport:
     error_message: str | None = None
     message_id: uuid.UUID | None = None  # ours, when the callback URL carried it
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+class InboxView(StrEnum):
+    """The inbox's tabs: who the conversation is waiting on."""
+
+    waiting = "waiting"  # the customer wrote last and may still be answered
+    ai = "ai"  # the AI handles it
+    taken_over = "taken_over"  # a person took it over from the AI
+    all = "all"
+
+
+@dataclass
+class SessionFilters:
+    """The inbox list's filters (each one only when given) and its tab."""
+
+    contact_id: uuid.UUID | None = None
+    channel: Channel | None = None
+    status: SessionStatus | None = None
+    ai_paused: bool | None = None
+    taken_over_by_id: uuid.UUID | None = None
+    view: InboxView | None = None
+    q: Str | None = None

@@ -23,6 +23,7 @@ from switchboard.crm.models import (
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict
 from switchboard.kit.phone import try_normalize_phone
+from switchboard.messaging.inbound import DuplicateDelivery, UnknownDestination
 from switchboard.messaging.models import (
     Channel,
     DeliveryEvent,
@@ -32,6 +33,7 @@ from switchboard.messaging.models import (
     MessageStatus,
     Sender,
 )
+from switchboard.messaging.outbound import queue_outbound
 from switchboard.messaging.repository import (
     MessageRepository,
     call_back_task_exists,
@@ -40,19 +42,15 @@ from switchboard.messaging.repository import (
     route_voice,
 )
 from switchboard.messaging.schemas import MessageRead
-from switchboard.messaging.service import (
-    DuplicateDelivery,
-    UnknownDestination,
+from switchboard.messaging.sessions import (
     announce_message,
     announce_session,
-    clean_text,
     contact_label,
     find_or_create_contact,
-    person_number,
-    queue_outbound,
     session_for_inbound,
     touch_session,
 )
+from switchboard.messaging.text import clean_text, person_number
 from switchboard.tasks.models import AssignedRole, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import create_system_task

@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import with_expression
 
-from switchboard.crm.models import ContactCard
-from switchboard.crm.repository import contact_name_contains
+from switchboard.crm.models import ContactCard, contact_name_contains
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import dialect_of
 from switchboard.kit.repository import Repository, count_where, where_equal, where_in_range

@@ -27,8 +27,13 @@ from switchboard.channels.twilio.webhooks import (
 from switchboard.kit import limits
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, get_db
-from switchboard.messaging import service, voice
-from switchboard.messaging.inbound import Delivery, InboundIntake
+from switchboard.messaging import outbound, voice
+from switchboard.messaging.inbound import (
+    Delivery,
+    DuplicateDelivery,
+    InboundIntake,
+    UnknownDestination,
+)
 
 log = logging.getLogger(__name__)
 PREFIX = "/webhooks/twilio"
@@ -48,7 +53,7 @@ def inbound_intake(request: Request) -> InboundIntake:
     return intake
 
 
-def _unknown_destination(exc: service.UnknownDestination) -> Response:
+def _unknown_destination(exc: UnknownDestination) -> Response:
     # Twilio's debugger shows this body next to the failed request.
     log.warning("Twilio webhook for an unknown destination: %s", exc.message)
     return Response(exc.message, status_code=404, media_type="text/plain")
@@ -64,9 +69,9 @@ async def inbound_message_webhook(request: Request) -> Response:
     delivery = Delivery(inbound_message(form), service_sid)
     try:
         outcome = await inbound_intake(request).receive(delivery)
-    except service.UnknownDestination as exc:
+    except UnknownDestination as exc:
         return _unknown_destination(exc)
-    except service.DuplicateDelivery:  # still racing another process after the retry
+    except DuplicateDelivery:  # still racing another process after the retry
         return twiml.empty()
     return twiml.message_reply(outcome.reply)
 
@@ -78,7 +83,7 @@ async def delivery_status_webhook(
     message_id: Annotated[uuid.UUID | None, Query(description="Our id, set when sending")] = None,
 ) -> Response:
     async with db.transaction() as session:
-        await service.record_delivery(session, delivery_report(form, message_id))
+        await outbound.record_delivery(session, delivery_report(form, message_id))
     return twiml.empty()
 
 
@@ -91,7 +96,7 @@ async def inbound_call_webhook(form: TwilioForm, db: DB, settings: AppSettings) 
     try:
         async with db.transaction() as session:
             answer = await voice.receive_call(session, settings, inbound_call(form))
-    except service.UnknownDestination as exc:
+    except UnknownDestination as exc:
         return _unknown_destination(exc)
     return twiml.voice_answer(answer, _voice_base(settings))
 
@@ -157,7 +162,7 @@ async def transcription_webhook(form: TwilioForm, db: DB, settings: AppSettings)
                 transcript=text,
                 recording_url=field(form, "RecordingUrl", limits.URL),
             )
-    except service.DuplicateDelivery:
+    except DuplicateDelivery:
         pass
     return twiml.empty()
 

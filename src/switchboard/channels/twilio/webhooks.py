@@ -18,8 +18,9 @@ from switchboard.kit import limits
 from switchboard.kit.errors import Forbidden, SwitchboardError
 from switchboard.messaging.models import Channel
 from switchboard.messaging.schemas import DeliveryReport, InboundMessage
-from switchboard.messaging.service import WHATSAPP_PREFIX, clean_text
+from switchboard.messaging.text import clean_text
 from switchboard.messaging.voice import InboundCall
+from switchboard.tenancy.models import WHATSAPP_PREFIX
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"

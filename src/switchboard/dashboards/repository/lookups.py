@@ -18,7 +18,7 @@ from switchboard.crm.models import ContactCard, Lead, LeadStatus
 from switchboard.crm.service import ContactService, LeadService
 from switchboard.kit.repository import count_rows
 from switchboard.messaging.models import Direction, Message, MessagingSession, Sender
-from switchboard.messaging.service import opted_out_where
+from switchboard.messaging.optouts import opted_out_where
 from switchboard.tenancy.models import User
 
 

@@ -14,9 +14,11 @@ from switchboard.channels.twilio.errors import meaning_of
 from switchboard.kit.deps import Session
 from switchboard.kit.pagination import PageParams
 from switchboard.kit.schemas import Str
+from switchboard.messaging import outbound
 from switchboard.messaging import service as messaging
 from switchboard.messaging.models import Channel, MessagingSession
-from switchboard.messaging.service import InboxService, InboxView, SessionFilters
+from switchboard.messaging.schemas import InboxView, SessionFilters
+from switchboard.messaging.service import InboxService
 from switchboard.tenancy.models import User
 from switchboard.tenancy.service import staff_names
 from switchboard.timeline.service import contact_overview
@@ -250,7 +252,7 @@ async def send(
     body: Annotated[Str, Form(max_length=5000)] = "",
 ) -> Response:
     conversation = await InboxService(session, user).get(session_id)
-    await messaging.send_staff_message(
+    await outbound.send_staff_message(
         session, user, conversation.contact_id, body, session_id=conversation.id
     )
     if is_htmx(request):
