@@ -12,7 +12,8 @@ owns one customer), starts the servers, and for each socket count N:
     p50/p99 over every (socket, text), the webhook answer p50, events expected and
     received, anything a socket got that it may not read (the rep's socket must get only
     its customer's texts), the servers' CPU per delivered frame (net of the same run with
-    no sockets) and this load generator's own CPU (a starved run shows here).
+    no sockets) and the kernel's share of it, and this load generator's own CPU (a starved
+    run shows here).
 
 Setups: `sqlite` (one `switchboard serve` on SQLite, its worker inside) and `postgres`
 (two `serve` processes with Redis on PostgreSQL, and one `switchboard worker`). With
