@@ -198,10 +198,6 @@ class Audience:
     owner: User | None
     outboxes: set[Outbox] = field(default_factory=set)
 
-    def push(self, message: Message) -> None:
-        for outbox in self.outboxes:
-            outbox.push(message)
-
 
 AudienceKey = uuid.UUID | None
 
