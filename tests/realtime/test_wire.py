@@ -129,6 +129,31 @@ async def test_uvicorn_delivers_the_same_frames_straight_and_through_asgi(deflat
         assert direct.direct is not None and direct.written == len(FRAMES)
 
 
+class Tap:
+    """A middleware that wraps `send` (as one that counts or rewrites frames would)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def tapped(message: Any) -> None:
+            self.seen.append(message["type"])
+            await send(message)
+
+        await self.app(scope, receive, tapped)
+
+
+async def test_an_unknown_middleware_around_send_keeps_frames_going_through_it() -> None:
+    outboxes: list[Outbox] = []
+    tap = Tap(_app(outboxes))
+    async with _uvicorn(tap, deflate=False) as url:  # type: ignore[arg-type]
+        received = await _received(url + "?direct=1", deflate=False)
+    assert received == [frame["text"] for frame in FRAMES]
+    assert outboxes[0].direct is None
+    assert tap.seen.count("websocket.send") == len(FRAMES)  # none went around it
+
+
 def test_no_direct_writer_outside_uvicorn() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
