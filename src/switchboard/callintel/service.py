@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from switchboard.callintel.due import resolve_due
 from switchboard.callintel.lines import Line, transcript_lines
 from switchboard.callintel.models import ChangeMaker, RecordChange
+from switchboard.callintel.repository import calls_analysed_between, recordings_between
 from switchboard.callintel.schemas import (
     AnalysisQueued,
     AnalysisRead,
@@ -716,3 +717,22 @@ async def changes_for(
         .order_by(RecordChange.created_at, RecordChange.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+# --- Read interface for other domains ----------------------------------------------------------
+
+
+async def analysed_calls(
+    session: AsyncSession, user: User, start: datetime, end: datetime, limit: int
+) -> list[Call]:
+    """Calls the user may see whose latest analysis was made in [start, end), newest first,
+    each with its analysis and transcript loaded."""
+    return await calls_analysed_between(session, user, start, end, limit)
+
+
+async def recordings_made(
+    session: AsyncSession, user: User, start: datetime, end: datetime, limit: int
+) -> list[RecordingSession]:
+    """In-home recordings the user may see made in [start, end), newest first (analysed or
+    not: the caller keeps those it wants)."""
+    return await recordings_between(session, user, start, end, limit)
