@@ -23,13 +23,15 @@ from switchboard.appointment_texts.models import (
     TextStatus,
 )
 from switchboard.appointment_texts.service import PLAN_JOB, RETIME_JOB
+from switchboard.config import Settings
 from switchboard.crm.models import Appointment, ContactCard, ContactPhone
 from switchboard.handlers import register_job_handlers
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, NewJob, Worker, enqueue_many
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import Message, Sender
-from switchboard.messaging.senders import SimulatedSender, use_sender
+from switchboard.messaging.senders import SimulatedSender, build_sender
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant
 
 
@@ -67,7 +69,10 @@ async def load(db: Database, count: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
 
 async def two_workers(db: Database) -> float:
     started = time.perf_counter()
-    workers = [Worker(db, concurrency=4), Worker(db, concurrency=4)]
+    resources = Resources(Settings(demo=True))
+    # Delivery steps fall outside the run.
+    resources.provide(build_sender, SimulatedSender(step_seconds=3600))
+    workers = [Worker(db, concurrency=4, resources=resources) for _ in range(2)]
     await asyncio.gather(*(w.drain(max_rounds=100_000) for w in workers))
     return time.perf_counter() - started
 
@@ -137,7 +142,6 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=1_000)
     args = parser.parse_args()
     register_job_handlers()
-    use_sender(SimulatedSender(step_seconds=3600))  # delivery steps fall outside the run
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
         with scratch_database(backend) as url:

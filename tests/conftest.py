@@ -18,6 +18,7 @@ from switchboard.config import Settings
 from switchboard.kit import migrate
 from switchboard.kit.clock import set_clock
 from switchboard.kit.db import Database, create_engine
+from switchboard.kit.resources import Resources
 from switchboard.tenancy.models import User
 from tests.factories import Factory
 
@@ -149,8 +150,19 @@ async def redis_url() -> str:
 
 
 @pytest.fixture
-async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db=db)
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    """The test app's settings and clients (sender, model): give it to a `Worker` that
+    should send or answer as the test's app would."""
+    resources = Resources(settings)
+    yield resources
+    await resources.aclose()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, db: Database, resources: Resources
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, db=db, resources=resources)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
@@ -210,14 +222,3 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _analysis_job_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Jobs that analyse a transcript read demo settings (the built-in analyser, no
-    transcriber) unless a test says otherwise, not the environment's. (No database here:
-    an autouse fixture that needed one would run every test on both.)"""
-    from switchboard.ai.analysis import jobs
-
-    job_settings = Settings(demo=True, run_worker=False)
-    monkeypatch.setattr(jobs, "get_settings", lambda: job_settings)

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import text
 
 from switchboard.appointment_texts.endpoints import router as appointment_texts_router
 from switchboard.assistant.endpoints import router as assistant_router
@@ -27,6 +26,7 @@ from switchboard.kit.errors import install_error_handler
 from switchboard.kit.events import make_bus
 from switchboard.kit.jobs import Worker
 from switchboard.kit.metrics import install_metrics
+from switchboard.kit.resources import Resources
 from switchboard.mcp.server import mcp_lifespan, mount_mcp
 from switchboard.messaging.endpoints import router as messaging_router
 from switchboard.realtime.endpoints import router as realtime_router
@@ -40,9 +40,17 @@ from switchboard.web import install_web
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """`db` is passed by tests (bound to a rolled-back transaction); otherwise built here."""
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    resources: Resources | None = None,
+) -> FastAPI:
+    """`db` is passed by tests (bound to a rolled-back transaction); otherwise built here.
+    `resources` too (a test's fake sender or model); otherwise the app builds its own from
+    `settings`, and closes them when it stops."""
     settings = settings or get_settings()
+    owns_resources = resources is None
+    app_resources = resources or Resources(settings)
     register_job_handlers()
 
     @asynccontextmanager
@@ -54,7 +62,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await app.state.bus.start()
         worker_task = None
         if settings.run_worker:
-            worker = Worker.from_settings(app.state.db, settings)
+            worker = Worker.from_settings(app.state.db, app_resources)
             worker_task = asyncio.create_task(worker.run_forever(), name="switchboard-worker")
         try:
             async with mcp_lifespan(app):
@@ -68,9 +76,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             app.state.bus.untap(app.state.hub)
             await app.state.bus.stop()
             await app.state.tickets.aclose()
-            close_model = getattr(getattr(app.state, "chat_model", None), "aclose", None)
-            if close_model is not None:
-                await close_model()
+            if owns_resources:
+                await app_resources.aclose()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -82,6 +89,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.resources = app_resources
     app.state.bus = make_bus(settings.redis_url)
     # The live sockets' fan-out: handed every event this process's bus delivers.
     app.state.hub = Hub(lambda: app.state.db)
@@ -120,8 +128,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
         try:
-            async with app.state.db.sessionmaker() as session:
-                await session.execute(text("SELECT 1"))
+            await app.state.db.ping()
         except Exception as exc:  # the point is to report any failure, not to raise it
             log.warning("readiness check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)

@@ -147,7 +147,7 @@ def _validated(schema: type[S], data: dict[str, Any]) -> S:
 def _in_tenant(slug: str, act: Callable[[AsyncSession, Any], Awaitable[str]]) -> None:
     """Run `act(session, tenant)` in one transaction for the company `slug`, and print what
     it says; a domain error (an unknown slug, a conflict) is a message and exit code 1."""
-    from switchboard.tenancy.repository import tenant_by_slug
+    from switchboard.tenancy.service import tenant_by_slug
 
     async def go(db: Database) -> str:
         async with db.transaction() as session:
@@ -284,6 +284,7 @@ def worker() -> None:
 
     from switchboard.handlers import register_job_handlers
     from switchboard.kit.events import make_bus
+    from switchboard.kit.resources import Resources
 
     register_job_handlers()
 
@@ -292,13 +293,15 @@ def worker() -> None:
         # the sockets held by the API processes; without it there is nobody to tell.
         db.bus = make_bus(settings.redis_url)
         await db.bus.start()
-        jobs = Worker.from_settings(db, settings)
+        resources = Resources(settings)
+        jobs = Worker.from_settings(db, resources)
         _stop_on_signals(jobs)
         try:
             await jobs.run_forever()
         except asyncio.CancelledError:
             logging.getLogger(__name__).warning("worker stopped with jobs still running")
         finally:
+            await resources.aclose()
             await db.bus.stop()
 
     _run(go, settings)

@@ -6,7 +6,7 @@ auto-replies are off; and a guard that withholds anything the records do not bac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event, LocalBus
 from switchboard.kit.jobs import Job, JobStatus, Worker, enqueue
+from switchboard.kit.resources import Resources
 from switchboard.messaging.inbound import receive_message
 from switchboard.messaging.models import (
     Channel,
@@ -63,13 +64,6 @@ class Scene:
     contact: ContactCard
     appointment: Appointment
     conversation: MessagingSession
-
-
-@pytest.fixture(autouse=True)
-def job_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
-    """The job reads the process's settings; here, the test's."""
-    monkeypatch.setattr(autoresponder, "get_settings", lambda: settings)
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -165,12 +159,12 @@ async def auto_reply_jobs(session: AsyncSession) -> list[Job]:
 
 
 async def test_answers_from_the_real_appointment(
-    db: Database, session: AsyncSession, factory: Factory
+    db: Database, session: AsyncSession, factory: Factory, resources: Resources
 ) -> None:
     at = await scene(factory, session)
     question = await text_in(session, at, "Hi! What time is my appointment?")
 
-    assert await Worker(db, concurrency=1).drain() >= 1
+    assert await Worker(db, concurrency=1, resources=resources).drain() >= 1
 
     [reply] = await otto_replies(session, at)
     assert reply.body == APPOINTMENT_REPLY
@@ -189,12 +183,12 @@ async def test_answers_from_the_real_appointment(
 
 
 async def test_a_reschedule_request_opens_an_urgent_task(
-    db: Database, session: AsyncSession, factory: Factory
+    db: Database, session: AsyncSession, factory: Factory, resources: Resources
 ) -> None:
     at = await scene(factory, session)
     question = await text_in(session, at, "Something came up, can we reschedule?")
 
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     [reply] = await otto_replies(session, at)
     assert reply.body == (
@@ -213,14 +207,14 @@ async def test_a_reschedule_request_opens_an_urgent_task(
 
 
 async def test_a_question_it_cannot_answer_goes_to_a_person(
-    db: Database, session: AsyncSession, factory: Factory
+    db: Database, session: AsyncSession, factory: Factory, resources: Resources
 ) -> None:
     at = await scene(factory, session)
     db.bus = bus = LocalBus()
     subscription = bus.subscribe(at.tenant.id)
     await text_in(session, at, "Do you guys do gutter cleaning too?")
 
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     [reply] = await otto_replies(session, at)
     assert "passed it to our team" in reply.body
@@ -249,6 +243,7 @@ async def test_a_burst_of_texts_gets_one_reply(
     factory: Factory,
     settings: Settings,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     at = await scene(factory, session)
     texts = []
@@ -264,9 +259,11 @@ async def test_a_burst_of_texts_gets_one_reply(
         frozen_clock.advance(0.5)
     assert len(await auto_reply_jobs(session)) == 2  # one per text, both debounced
 
-    assert await Worker(db, concurrency=1).drain() == 0  # not due yet: the debounce
+    assert (
+        await Worker(db, concurrency=1, resources=resources).drain() == 0
+    )  # not due yet: the debounce
     frozen_clock.advance(settings.auto_reply_debounce_seconds + 1)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     [reply] = await otto_replies(session, at)
     assert reply.in_reply_to_id == texts[-1].id
@@ -275,17 +272,17 @@ async def test_a_burst_of_texts_gets_one_reply(
 
 
 async def test_an_older_job_never_answers_after_a_reply(
-    db: Database, session: AsyncSession, factory: Factory, frozen_clock: Any
+    db: Database, session: AsyncSession, factory: Factory, frozen_clock: Any, resources: Resources
 ) -> None:
     at = await scene(factory, session)
     await text_in(session, at, "what time is my appointment?")
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     frozen_clock.advance(1)
     # The same job runs again (say, retried after a lost ack): the reply is already there.
     [job] = await auto_reply_jobs(session)
     job.status, job.run_after = JobStatus.queued, utcnow()
     await session.flush()
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     assert len(await otto_replies(session, at)) == 1
 
 
@@ -326,7 +323,12 @@ async def _staff_answered(session: AsyncSession, at: Scene, factory: Factory) ->
     "change", [_taken_over, _opted_out, _auto_reply_off, _staff_answered], ids=lambda f: f.__name__
 )
 async def test_no_reply_when_things_changed_before_the_job_ran(
-    db: Database, session: AsyncSession, factory: Factory, frozen_clock: Any, change: Any
+    db: Database,
+    session: AsyncSession,
+    factory: Factory,
+    frozen_clock: Any,
+    change: Any,
+    resources: Resources,
 ) -> None:
     at = await scene(factory, session)
     await text_in(session, at, "what time is my appointment?")
@@ -334,7 +336,7 @@ async def test_no_reply_when_things_changed_before_the_job_ran(
     await change(session, at, factory)
     await session.flush()
 
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     assert await otto_replies(session, at) == []
     assert await tasks_of(session, at) == []
@@ -427,6 +429,7 @@ async def test_an_unreachable_model_retries_then_hands_off(
     factory: Factory,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
+    resources: Resources,
 ) -> None:
     at = await scene(factory, session)
     question = await text_in(session, at, "what time is my appointment?", enqueue_job=False)
@@ -449,7 +452,7 @@ async def test_an_unreachable_model_retries_then_hands_off(
     }
     enqueue(session, AUTO_REPLY_JOB, payload, tenant_id=at.tenant.id, max_attempts=1)
     await session.flush()
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     assert await otto_replies(session, at) == []
     [task] = await tasks_of(session, at)
@@ -473,6 +476,7 @@ async def test_the_job_closes_its_model_even_when_it_fails(
     session: AsyncSession,
     factory: Factory,
     monkeypatch: pytest.MonkeyPatch,
+    resources: Resources,
 ) -> None:
     at = await scene(factory, session)
     question = await text_in(session, at, "what time is my appointment?", enqueue_job=False)
@@ -485,7 +489,7 @@ async def test_the_job_closes_its_model_even_when_it_fails(
     }
     enqueue(session, AUTO_REPLY_JOB, payload, tenant_id=at.tenant.id, max_attempts=3)
     await session.flush()
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     assert model.closed  # the first attempt raised ModelError for a retry
     [job] = await auto_reply_jobs(session)
@@ -547,12 +551,12 @@ async def live(database_url: str, settings: Settings) -> AsyncIterator[LiveScene
 
 
 async def test_no_transaction_is_open_while_the_model_answers(
-    live: LiveScene, monkeypatch: pytest.MonkeyPatch
+    live: LiveScene, monkeypatch: pytest.MonkeyPatch, resources: Resources
 ) -> None:
     model = WatchingModel(live.db)
     monkeypatch.setattr(autoresponder, "get_model", lambda _settings: model)
 
-    assert await Worker(live.db, concurrency=1).drain() >= 1
+    assert await Worker(live.db, concurrency=1, resources=resources).drain() >= 1
 
     # Two calls (the appointment tool, then the answer), neither with a connection held.
     assert model.checked_out == [0, 0]
@@ -563,7 +567,7 @@ async def test_no_transaction_is_open_while_the_model_answers(
 
 
 async def test_a_takeover_while_the_model_answers_stops_the_reply(
-    live: LiveScene, database_url: str, monkeypatch: pytest.MonkeyPatch
+    live: LiveScene, database_url: str, monkeypatch: pytest.MonkeyPatch, resources: Resources
 ) -> None:
     staff_db = Database.from_url(database_url)  # a CSR's request, in another process
 
@@ -578,7 +582,7 @@ async def test_a_takeover_while_the_model_answers_stops_the_reply(
     model = WatchingModel(live.db, meanwhile=take_over)
     monkeypatch.setattr(autoresponder, "get_model", lambda _settings: model)
     try:
-        await Worker(live.db, concurrency=1).drain()
+        await Worker(live.db, concurrency=1, resources=resources).drain()
     finally:
         await staff_db.dispose()
 

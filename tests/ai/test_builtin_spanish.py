@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.ai import autoresponder
 from switchboard.ai.builtin.customer import PHRASES, Intent, understand
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Worker
+from switchboard.kit.resources import Resources
 from tests.ai.test_autoresponder import otto_replies, scene, text_in
 from tests.ai.test_builtin_customer import ask, records, tasks_of, tools_called
 from tests.factories import Factory
@@ -107,11 +107,10 @@ async def test_the_auto_reply_job_sends_the_spanish_answer(
     session: AsyncSession,
     factory: Factory,
     settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    resources: Resources,
 ) -> None:
-    monkeypatch.setattr(autoresponder, "get_settings", lambda: settings)
     at = await scene(factory, session)
     await text_in(session, at, "buenas tardes, a qué hora es mi cita?")
-    assert await Worker(db, concurrency=1).drain() >= 1
+    assert await Worker(db, concurrency=1, resources=resources).drain() >= 1
     [reply] = await otto_replies(session, at)
     assert reply.body == SU_CITA

@@ -16,6 +16,7 @@ from switchboard.appointment_texts.models import AppointmentText, TextPurpose
 from switchboard.crm.models import ContactCard
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, Worker
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import Message, Sender
 from switchboard.tenancy.models import User
 from tests.kit.helpers import AsUser
@@ -62,8 +63,9 @@ async def change(
     assert response.status_code == 200, response.text
 
 
-async def drain(db: Database) -> int:
-    return await Worker(db, concurrency=1).drain()
+async def drain(db: Database, resources: Resources | None = None) -> int:
+    """Run every due job; with `resources`, as the test's app would (its sender)."""
+    return await Worker(db, concurrency=1, resources=resources).drain()
 
 
 async def texts_of(session: AsyncSession, appointment_id: uuid.UUID) -> list[AppointmentText]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.channels.twilio.sender import TwilioSender
 from switchboard.kit.db import Database
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import MessageStatus
 from tests.appointment_texts.support import book, drain, local, otto_texts
 from tests.channels.fake_twilio import FakeTwilio
@@ -32,13 +33,14 @@ async def test_the_confirmation_and_a_reminder_go_through_twilio(
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
     starts = local(23, "14:00")
     await book(client, as_user, inbox.csr, contact, starts)
-    await drain(db)
+    await drain(db, resources)
     frozen_clock.now = starts - timedelta(hours=1)
-    await drain(db)
+    await drain(db, resources)
 
     first, second = fake_twilio.received
     assert (first.one("From"), first.one("To")) == (OUR_NUMBER, CUSTOMER)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from switchboard.ai.model import Audience, Completion, ModelMessage, StreamItem, TextDelta, ToolSpec
+from switchboard.ai.providers import get_model
 from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.kit.db import Database
@@ -42,7 +43,7 @@ async def test_a_slow_model_call_is_kept_alive_by_pings_before_the_answer(
     settings: Settings, db: Database, factory: Factory, as_user: AsUser
 ) -> None:
     app = create_app(settings.model_copy(update={"chat_stream_ping_seconds": 0.05}), db=db)
-    app.state.chat_model = SlowModel()
+    app.state.resources.provide(get_model, SlowModel())
     tenant = await factory.tenant()
     headers = as_user(await factory.user(tenant, Role.csr))
     transport = httpx.ASGITransport(app=app)

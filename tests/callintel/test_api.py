@@ -19,6 +19,7 @@ from switchboard.crm.models import Call, Lead, LeadStatus
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event, LocalBus
 from switchboard.kit.jobs import Job, Worker
+from switchboard.kit.resources import Resources
 from switchboard.tasks.models import Task
 from switchboard.tenancy.models import Role, Tenant, User
 from tests.callintel.transcripts import BOOKED, CALL_AT, CALL_BACK, IN_HOME, SPOUSE, Case
@@ -60,6 +61,7 @@ async def test_a_transcript_is_analysed_after_commit_into_an_analysis_and_tasks(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
+    resources: Resources,
 ) -> None:
     _tenant, csr, call, lead = await setup_call(factory)
     headers = as_user(csr)
@@ -79,7 +81,7 @@ async def test_a_transcript_is_analysed_after_commit_into_an_analysis_and_tasks(
     assert len(jobs.scalars().all()) == 1
     assert (await client.get(f"{url}/analysis", headers=headers)).status_code == 404
 
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     analysis = (await client.get(f"{url}/analysis", headers=headers)).json()
     assert set(analysis) >= {
         "summary", "sentiment", "intent", "objections", "booking_outcome", "next_steps",
@@ -111,17 +113,18 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
+    resources: Resources,
 ) -> None:
     _tenant, csr, call, _ = await setup_call(factory)
     headers = as_user(csr)
     url = f"/api/calls/{call.id}"
     await client.put(f"{url}/transcript", json=body(CALL_BACK), headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     (task,) = await tasks_of(session, call_id=call.id)
 
     again = await client.post(f"{url}/analyze", headers=headers)
     assert again.status_code == 202 and again.json()["step"] == "analyze"
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     assert [t.id for t in await tasks_of(session, call_id=call.id)] == [task.id]
 
     # The transcript corrected: the same task moves to the new time.
@@ -129,7 +132,7 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     fixed["segments"][3]["text"] = "Call me back Friday after 4."
     fixed["segments"][4]["text"] = "Will do."
     await client.put(f"{url}/transcript", json=fixed, headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     (moved,) = await tasks_of(session, call_id=call.id)
     assert moved.id == task.id and moved.due_at is not None
     assert moved.due_at.astimezone(CHICAGO).strftime("%a %H:%M") == "Fri 16:00"
@@ -137,7 +140,7 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     done = await client.post(f"/api/tasks/{task.id}/complete", headers=headers)
     assert done.status_code == 200, done.text
     await client.post(f"{url}/analyze", headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     (still,) = await tasks_of(session, call_id=call.id)
     assert still.status == "completed"  # not reopened, and no new one in its place
 
@@ -148,16 +151,17 @@ async def test_a_cancelled_task_is_not_made_again(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
+    resources: Resources,
 ) -> None:
     _tenant, csr, call, _ = await setup_call(factory)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(SPOUSE), headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     (task,) = await tasks_of(session, call_id=call.id)
     assert task.title.startswith("Jordan Reyes is deciding with their spouse")
     await client.post(f"/api/tasks/{task.id}/cancel", headers=headers)
     await client.post(f"/api/calls/{call.id}/analyze", headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     assert [(t.id, t.status) for t in await tasks_of(session, call_id=call.id)] == [
         (task.id, "cancelled")
     ]
@@ -169,11 +173,12 @@ async def test_a_plainly_booked_call_sets_outcome_and_lead_status_as_otto(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
+    resources: Resources,
 ) -> None:
     _tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.new)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(BOOKED), headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     got = (await client.get(f"/api/calls/{call.id}", headers=headers)).json()
     assert got["outcome"] == "booked"
     assert (await client.get(f"/api/leads/{lead.id}", headers=headers)).json()[
@@ -189,7 +194,7 @@ async def test_a_plainly_booked_call_sets_outcome_and_lead_status_as_otto(
     # A person corrects the outcome: analysing again leaves theirs standing.
     await client.patch(f"/api/calls/{call.id}", json={"outcome": "unbooked"}, headers=headers)
     await client.post(f"/api/calls/{call.id}/analyze", headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     assert (await client.get(f"/api/calls/{call.id}", headers=headers)).json()[
         "outcome"
     ] == "unbooked"
@@ -198,14 +203,14 @@ async def test_a_plainly_booked_call_sets_outcome_and_lead_status_as_otto(
 
 
 async def test_a_call_with_objections_changes_nothing_on_the_record(
-    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, db: Database
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, db: Database, resources: Resources
 ) -> None:
     from tests.callintel.transcripts import OBJECTIONS
 
     _tenant, csr, call, lead = await setup_call(factory, status=LeadStatus.contacted)
     headers = as_user(csr)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(OBJECTIONS), headers=headers)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     analysis = (await client.get(f"/api/calls/{call.id}/analysis", headers=headers)).json()
     assert sorted(analysis["objections"]) == ["competitor", "price", "timing"]
     assert (await client.get(f"/api/calls/{call.id}", headers=headers)).json()["outcome"] is None
@@ -220,6 +225,7 @@ async def test_a_recording_becomes_shunya_tasks_for_the_rep_who_ran_the_visit(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
+    resources: Resources,
 ) -> None:
     tenant = await factory.tenant()
     rep = await factory.user(tenant, Role.rep)
@@ -238,7 +244,7 @@ async def test_a_recording_becomes_shunya_tasks_for_the_rep_who_ran_the_visit(
     assert (await client.get(f"{url}/analysis", headers=headers)).status_code == 404
     put = await client.put(f"{url}/transcript", json=body(IN_HOME), headers=headers)
     assert put.status_code == 200, put.text
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     analysis = (await client.get(f"{url}/analysis", headers=headers)).json()
     assert analysis["booking_outcome"] == "sold" and analysis["kind"] == "recording"
@@ -275,14 +281,14 @@ async def test_analysis_needs_a_transcript_and_stays_inside_the_tenant(
 
 
 async def test_a_new_analysis_is_announced_live(
-    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, db: Database
+    client: httpx.AsyncClient, factory: Factory, as_user: AsUser, db: Database, resources: Resources
 ) -> None:
     tenant, csr, call, _ = await setup_call(factory)
     bus = LocalBus()
     db.bus = bus
     subscription = bus.subscribe(tenant.id)
     await client.put(f"/api/calls/{call.id}/transcript", json=body(CALL_BACK), headers=as_user(csr))
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     events: list[Event] = []
     while not subscription._queue.empty():
         item = subscription._queue.get_nowait()

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.analysis import AnalysisFailed, AnalysisRequest
-from switchboard.ai.analysis import jobs as analysis_jobs
 from switchboard.ai.analysis.openai import OpenAIAnalyser, OpenAITranscriber
 from switchboard.ai.model import ModelError
 from switchboard.app import create_app
@@ -25,6 +24,7 @@ from switchboard.config import Settings
 from switchboard.crm.models import CallAnalysis
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, Worker
+from switchboard.kit.resources import Resources
 from switchboard.tasks.models import Task
 from switchboard.tenancy.models import Role
 from tests.ai.openai_fake import API_KEY, FakeOpenAI, text
@@ -125,16 +125,15 @@ async def test_two_invalid_answers_store_nothing(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(analysis_jobs, "get_settings", lambda: llm_settings(llm))
+    resources = Resources(llm_settings(llm))  # the worker's app analyses with the LLM
     tenant = await factory.tenant()
     csr = await factory.user(tenant, Role.csr)
     call = await factory.call(tenant, await factory.contact(tenant))
     llm.reply(text("not json at all"), text(valid_answer(sentiment="ecstatic")))
     segments = {"segments": CALL_BACK.segment_dicts()}
     await client.put(f"/api/calls/{call.id}/transcript", json=segments, headers=as_user(csr))
-    await Worker(db, concurrency=1).drain(max_rounds=1)
+    await Worker(db, concurrency=1, resources=resources).drain(max_rounds=1)
     job = (await session.execute(select(Job).where(Job.kind == "callintel.analyze"))).scalar_one()
     await session.refresh(job)
     assert job.status == JobStatus.queued and "invalid twice" in (job.last_error or "")
@@ -160,16 +159,15 @@ async def test_the_openai_analysis_runs_in_the_job_and_makes_its_tasks(
     as_user: AsUser,
     db: Database,
     session: AsyncSession,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(analysis_jobs, "get_settings", lambda: llm_settings(llm))
+    resources = Resources(llm_settings(llm))  # the worker's app analyses with the LLM
     tenant = await factory.tenant()
     csr = await factory.user(tenant, Role.csr)
     call = await factory.call(tenant, await factory.contact(tenant))
     llm.reply(text(valid_answer(), prompt_tokens=700, completion_tokens=90))
     segments = {"segments": CALL_BACK.segment_dicts()}
     await client.put(f"/api/calls/{call.id}/transcript", json=segments, headers=as_user(csr))
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     analysis = (await client.get(f"/api/calls/{call.id}/analysis", headers=as_user(csr))).json()
     assert analysis["model"] == "fake-gpt"
     assert (analysis["prompt_tokens"], analysis["completion_tokens"]) == (700, 90)
@@ -184,10 +182,9 @@ async def test_a_recording_without_a_transcript_is_transcribed_then_analysed(
     db: Database,
     session: AsyncSession,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = llm_settings(llm, database_url=database_url, run_worker=False)
-    monkeypatch.setattr(analysis_jobs, "get_settings", lambda: settings)
+    resources = Resources(settings)
     transport = httpx.ASGITransport(app=create_app(settings, db=db))
     client = httpx.AsyncClient(transport=transport, base_url="http://test")
     llm.audio["visit-1.wav"] = b"RIFF....WAVEfmt fake audio"
@@ -219,7 +216,7 @@ async def test_a_recording_without_a_transcript_is_transcribed_then_analysed(
         f"/api/recording-sessions/{recording.id}/analyze", headers=as_user(rep)
     )
     assert queued.status_code == 202 and queued.json()["step"] == "transcribe"
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     transcribed = [r for r in llm.requests if "audio" in r]
     assert transcribed[0]["audio"] == b"RIFF....WAVEfmt fake audio"
     assert transcribed[0]["body"]["response_format"] == "verbose_json"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, Worker
+from switchboard.kit.resources import Resources
 from switchboard.tasks.models import Task
 from switchboard.tenancy.models import Role
 from tests.channels.test_voice import BASE, MONDAY_10AM, VOICE, _call, call_params, twiml
@@ -57,6 +58,7 @@ async def test_a_recorded_calls_recording_and_transcript_are_kept_and_analysed(
     session: AsyncSession,
     db: Database,
     at: Any,
+    resources: Resources,
 ) -> None:
     at(MONDAY_10AM)
     sid = await _answered_recorded_call(client, settings, office, session)
@@ -82,7 +84,7 @@ async def test_a_recorded_calls_recording_and_transcript_are_kept_and_analysed(
     assert (await post_webhook(client, settings, f"{VOICE}/transcription", said)).status_code == 200
     jobs = await session.execute(select(Job.kind).where(Job.tenant_id == office.tenant.id))
     assert "callintel.analyze" in list(jobs.scalars())
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     call = await _call(session, sid)
     assert call.outcome is None  # not a voicemail
     tasks = (await session.execute(select(Task).where(Task.call_id == call.id))).scalars().all()
@@ -102,6 +104,7 @@ async def test_a_voicemail_transcript_is_analysed_without_a_second_call_back(
     factory: Factory,
     as_user: AsUser,
     at: Any,
+    resources: Resources,
 ) -> None:
     at(MONDAY_10AM)
     sid = f"CA{uuid.uuid4().hex}"
@@ -114,7 +117,7 @@ async def test_a_voicemail_transcript_is_analysed_without_a_second_call_back(
         TranscriptionText="Hi it's Pat, please call me back tomorrow morning about my roof.",
     )  # fmt: skip
     await post_webhook(client, settings, f"{VOICE}/transcription", said)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     call = await _call(session, sid)
     tasks = (await session.execute(select(Task).where(Task.call_id == call.id))).scalars().all()
     assert [t.source for t in tasks] == ["system"]  # the voicemail's own call-back, only

@@ -18,6 +18,7 @@ from switchboard.channels.twilio.sender import TwilioSender
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, Worker
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import Message, MessageKind, MessageStatus, OptOut, Sender
 from switchboard.messaging.senders import build_sender
 from switchboard.messaging.service import SEND_ATTEMPTS, queue_outbound
@@ -91,6 +92,7 @@ async def test_a_staff_text_goes_out_through_the_twilio_client(
     as_user: AsUser,
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
+    resources: Resources,
 ) -> None:
     contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
     response = await client.post(
@@ -100,7 +102,7 @@ async def test_a_staff_text_goes_out_through_the_twilio_client(
     )
     message_id = response.json()["id"]
     assert fake_twilio.received == []  # nothing is sent inside the request
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
 
     [request] = fake_twilio.received
     assert request.one("To") == CUSTOMER and request.one("From") == OUR_NUMBER
@@ -134,10 +136,11 @@ async def test_a_5xx_is_retried_with_backoff_and_sent_once(
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     fake_twilio.then(Fail(503, 20503, "Service Unavailable"))
     message = await _queue(session, inbox, factory)
-    worker = Worker(db, concurrency=1)
+    worker = Worker(db, concurrency=1, resources=resources)
     await worker.drain()
     await session.refresh(message)
     assert message.status == MessageStatus.queued
@@ -163,10 +166,11 @@ async def test_a_timeout_is_retried_and_sent_once(
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     fake_twilio.then(Hang(1.5))
     message = await _queue(session, inbox, factory)
-    worker = Worker(db, concurrency=1)
+    worker = Worker(db, concurrency=1, resources=resources)
     await worker.drain()
     await session.refresh(message)
     # It may have reached Twilio: stays `sending`, without an id, until the retry.
@@ -189,12 +193,13 @@ async def test_a_retry_after_a_callback_linked_the_message_does_not_resend(
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     """The create call timed out after Twilio took the message; its status callback (our id
     on the URL) arrives before the retry, which then has nothing to send."""
     fake_twilio.then(Hang(1.5))
     message = await _queue(session, inbox, factory)
-    worker = Worker(db, concurrency=1)
+    worker = Worker(db, concurrency=1, resources=resources)
     await worker.drain()
     sid = f"SM{uuid.uuid4().hex}"
     await post_webhook(
@@ -221,10 +226,11 @@ async def test_21610_fails_the_message_and_records_the_opt_out(
     as_user: AsUser,
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
+    resources: Resources,
 ) -> None:
     fake_twilio.then(Fail(400, 21610, "Attempt to send to unsubscribed recipient"))
     message = await _queue(session, inbox, factory)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     await session.refresh(message)
     assert (message.status, message.error_code) == (MessageStatus.failed, "21610")
     assert "unsubscribed recipient" in (message.error_message or "")
@@ -251,10 +257,11 @@ async def test_other_4xx_refusals_fail_at_once(
     db: Database,
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
+    resources: Resources,
 ) -> None:
     fake_twilio.then(Fail(400, 21211, "The 'To' number is not a valid phone number."))
     message = await _queue(session, inbox, factory)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     await session.refresh(message)
     assert (message.status, message.error_code) == (MessageStatus.failed, "21211")
     assert await session.scalar(select(OptOut.id)) is None
@@ -268,10 +275,11 @@ async def test_the_last_failed_attempt_ends_the_message_failed(
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
     frozen_clock: Any,
+    resources: Resources,
 ) -> None:
     fake_twilio.then(*[Fail(500, 20500, "Internal Server Error")] * SEND_ATTEMPTS)
     message = await _queue(session, inbox, factory)
-    worker = Worker(db, concurrency=1)
+    worker = Worker(db, concurrency=1, resources=resources)
     for _ in range(SEND_ATTEMPTS):
         await worker.drain()
         frozen_clock.advance(600)
@@ -288,11 +296,12 @@ async def test_a_messaging_service_sends_for_its_number(
     db: Database,
     fake_twilio: FakeTwilio,
     twilio: TwilioSender,
+    resources: Resources,
 ) -> None:
     inbox.sms.messaging_service_sid = "MG" + "b" * 32
     await session.flush()
     message = await _queue(session, inbox, factory)
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     [request] = fake_twilio.received
     assert request.one("MessagingServiceSid") == "MG" + "b" * 32
     assert request.one("From") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from chatkit.types import AssistantMessageItem, ThreadItemDoneEvent
 
+from switchboard.ai.providers import get_model
 from switchboard.app import create_app
 from switchboard.config import Settings
 from switchboard.kit.db import Database
@@ -20,7 +21,7 @@ async def test_a_slow_answer_streams_pings_before_it(
     settings: Settings, db: Database, factory: Factory, as_user: AsUser
 ) -> None:
     app = create_app(settings.model_copy(update={"chat_stream_ping_seconds": 0.05}), db=db)
-    app.state.chat_model = SlowModel()
+    app.state.resources.provide(get_model, SlowModel())
     headers = as_user(await factory.user(await factory.tenant(), Role.csr))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:

@@ -22,7 +22,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.model import Audience, ModelError, ModelMessage, StreamItem, TextDelta, ToolSpec
+from switchboard.ai.model import (
+    Audience,
+    ModelError,
+    ModelMessage,
+    StreamItem,
+    TextDelta,
+    ToolSpec,
+)
+from switchboard.ai.providers import get_model
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.app import create_app
 from switchboard.assistant.models import ChatMessage, ChatMessageStatus, ChatRole, Conversation
@@ -139,7 +147,8 @@ async def test_no_connection_is_held_while_the_model_answers(
         user = await factory.user(tenant, Role.csr)
     try:
         app = create_app(settings, db=db)
-        model = app.state.chat_model = WatchingModel(db)
+        model = WatchingModel(db)
+        app.state.resources.provide(get_model, model)
         headers = {"Authorization": f"Bearer {issue_token(settings, user)}"}
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=ORIGIN

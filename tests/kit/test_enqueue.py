@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, NewJob, Worker, enqueue, enqueue_many, job_handler
+from switchboard.kit.resources import Resources
 from tests.factories import Factory
 
 KIND = "tests.enqueue_many"
@@ -16,7 +17,7 @@ ran: list[dict[str, object]] = []
 
 
 @job_handler(KIND)
-async def _record(session: AsyncSession, job: Job) -> None:
+async def _record(session: AsyncSession, job: Job, resources: Resources) -> None:
     ran.append(job.payload)
 
 

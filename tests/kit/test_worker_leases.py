@@ -25,6 +25,7 @@ from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, Worker, enqueue, job_handler
+from switchboard.kit.resources import Resources
 from switchboard.tenancy.models import Tenant
 from tests.factories import Factory
 
@@ -48,19 +49,19 @@ slow_attempts: list[int] = []
 
 
 @job_handler(RECORDED)
-async def _recorded(session: AsyncSession, job: Job) -> None:
+async def _recorded(session: AsyncSession, job: Job, resources: Resources) -> None:
     enqueue(session, SIDE_EFFECT, {"by_attempt": job.attempts}, tenant_id=job.tenant_id)
     if job.payload.get("fail"):
         raise RuntimeError("this run fails")
 
 
 @job_handler(SIDE_EFFECT)
-async def _side_effect(session: AsyncSession, job: Job) -> None:
+async def _side_effect(session: AsyncSession, job: Job, resources: Resources) -> None:
     return None
 
 
 @job_handler(PARKED)
-async def _parked(session: AsyncSession, job: Job) -> None:
+async def _parked(session: AsyncSession, job: Job, resources: Resources) -> None:
     gate = gates[job.payload["gate"]]
     gate.started.set()
     try:
@@ -72,7 +73,7 @@ async def _parked(session: AsyncSession, job: Job) -> None:
 
 
 @job_handler(SLOW, timeout=timedelta(seconds=0.2))
-async def _slow(session: AsyncSession, job: Job) -> None:
+async def _slow(session: AsyncSession, job: Job, resources: Resources) -> None:
     slow_attempts.append(job.attempts)
     # What a run did before it was cancelled is rolled back with it.
     enqueue(session, SIDE_EFFECT, {"by_attempt": job.attempts}, tenant_id=job.tenant_id)
@@ -280,7 +281,7 @@ async def test_finished_jobs_are_pruned_after_their_retention(
     }
     await session.flush()
 
-    assert await Worker.from_settings(db, settings).prune() >= 2
+    assert await Worker.from_settings(db, Resources(settings)).prune() >= 2
 
     left = set((await session.execute(select(Job.id).where(Job.tenant_id == tenant.id))).scalars())
     assert {name for name, row in rows.items() if row.id in left} == {

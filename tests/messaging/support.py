@@ -4,7 +4,7 @@ twilio's own RequestValidator, and a recorder for the events a transaction publi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,8 @@ from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.events import Event
 from switchboard.kit.jobs import Job
-from switchboard.messaging.senders import MessageSender, SimulatedSender, use_sender
+from switchboard.kit.resources import Resources
+from switchboard.messaging.senders import MessageSender, SimulatedSender, build_sender
 from switchboard.tenancy.models import ChannelAccount, ChannelKind, Role, Tenant, User
 from tests.factories import Factory
 
@@ -126,11 +127,10 @@ def events(client: httpx.AsyncClient, db: Database) -> EventRecorder:
 
 
 @pytest.fixture
-def simulated() -> Iterator[SimulatedSender]:
+def simulated(resources: Resources) -> SimulatedSender:
     sender = SimulatedSender(step_seconds=1.0)
-    previous = use_sender(sender)
-    yield sender
-    use_sender(previous)
+    resources.provide(build_sender, sender)
+    return sender
 
 
 async def jobs_of(session: AsyncSession, kind: str) -> list[Job]:
@@ -146,14 +146,11 @@ async def count(session: AsyncSession, model: Any, *where: Any) -> int:
 
 
 @pytest.fixture
-async def use_sender_for_test() -> AsyncIterator[Any]:
-    """`install(sender)` for the test; the previous sender comes back afterwards."""
-    installed: list[MessageSender | None] = []
+def use_sender_for_test(resources: Resources) -> Callable[[MessageSender], MessageSender]:
+    """`install(sender)`: the test app's sender (whoever made it closes it)."""
 
     def install(sender: MessageSender) -> MessageSender:
-        installed.append(use_sender(sender))
+        resources.provide(build_sender, sender)
         return sender
 
-    yield install
-    if installed:
-        use_sender(installed[0])
+    return install

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.jobs import Job, JobStatus, Worker
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import (
     Channel,
     DeliveryEvent,
@@ -153,6 +154,7 @@ async def test_the_simulated_sender_walks_the_message_to_delivered(
     simulated: SimulatedSender,
     events: EventRecorder,
     frozen_clock: object,
+    resources: Resources,
 ) -> None:
     clock = frozen_clock
     contact = await factory.contact(inbox.tenant, phone=CUSTOMER)
@@ -162,7 +164,7 @@ async def test_the_simulated_sender_walks_the_message_to_delivered(
         headers=as_user(inbox.csr),
     )
     message_id = response.json()["id"]
-    worker = Worker(db, concurrency=1)
+    worker = Worker(db, concurrency=1, resources=resources)
     assert await worker.drain() == 1
     message = await session.get(Message, uuid.UUID(message_id), populate_existing=True)
     assert message is not None
@@ -191,6 +193,7 @@ async def test_a_rerun_send_job_never_sends_twice(
     session: AsyncSession,
     db: Database,
     use_sender_for_test: object,
+    resources: Resources,
 ) -> None:
     sent: list[str] = []
 
@@ -210,12 +213,12 @@ async def test_a_rerun_send_job_never_sends_twice(
         kind=MessageKind.automated,
     )
     await session.flush()
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     [job] = await jobs_of(session, "messaging.send")
     # The job runs again (say the worker died before marking it done): nothing is resent.
     job.status, job.attempts = JobStatus.queued, 1
     await session.flush()
-    await Worker(db, concurrency=1).drain()
+    await Worker(db, concurrency=1, resources=resources).drain()
     assert sent == ["once"]
 
 

@@ -27,10 +27,11 @@ from switchboard.ai.customer_tools import (
 from switchboard.ai.model import Audience, ChatModel, ModelError, ModelMessage
 from switchboard.ai.providers import get_model
 from switchboard.ai.toolbox import ToolContext, ToolOutcome
-from switchboard.config import Settings, get_settings
+from switchboard.config import Settings
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import NotFound, OptedOut
 from switchboard.kit.jobs import Job, job_handler
+from switchboard.kit.resources import Resources
 from switchboard.messaging.models import (
     Direction,
     Message,
@@ -64,8 +65,8 @@ AUTO_REPLY_TIMEOUT = timedelta(minutes=2)
 
 
 @job_handler(AUTO_REPLY_JOB, timeout=AUTO_REPLY_TIMEOUT)
-async def run_auto_reply_job(session: AsyncSession, job: Job) -> None:
-    settings = get_settings()
+async def run_auto_reply_job(session: AsyncSession, job: Job, resources: Resources) -> None:
+    settings = resources.settings
     model = get_model(settings)
     try:
         result = await auto_reply(

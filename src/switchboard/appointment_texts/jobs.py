@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.appointment_texts import service
 from switchboard.kit.jobs import Job, job_handler
+from switchboard.kit.resources import Resources
 
 RETIME_BATCH = 50
 
 
 @job_handler(service.PLAN_JOB)
-async def plan_appointment(session: AsyncSession, job: Job) -> None:
+async def plan_appointment(session: AsyncSession, job: Job, resources: Resources) -> None:
     await service.plan_appointment_texts(
         session,
         uuid.UUID(job.payload["tenant_id"]),
@@ -25,7 +26,7 @@ async def plan_appointment(session: AsyncSession, job: Job) -> None:
 
 
 @job_handler(service.RETIME_JOB, timeout=timedelta(minutes=10))
-async def plan_company(session: AsyncSession, job: Job) -> None:
+async def plan_company(session: AsyncSession, job: Job, resources: Resources) -> None:
     """Every upcoming appointment of the company, planned again a batch per transaction, so
     a large calendar neither holds one long transaction (on SQLite, the whole service's
     write lock) nor starts over from nothing when a run is cut short: planning is
@@ -39,7 +40,7 @@ async def plan_company(session: AsyncSession, job: Job) -> None:
 
 
 @job_handler(service.SEND_JOB)
-async def send_text(session: AsyncSession, job: Job) -> None:
+async def send_text(session: AsyncSession, job: Job, resources: Resources) -> None:
     """Runs in one transaction with marking the job done: the message and its send job are
     queued together with the text's `sent`, or nothing is."""
     await service.send_text(

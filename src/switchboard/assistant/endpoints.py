@@ -45,18 +45,17 @@ from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, Session, get_db
 from switchboard.kit.pagination import Page, PageParams, Paging, to_page
 from switchboard.kit.ratelimit import RateLimiter, app_rate_limiter
+from switchboard.kit.resources import Resources
 from switchboard.kit.schemas import Str
 from switchboard.tenancy.deps import CurrentUser, CurrentUserDetached
 
 router = APIRouter(prefix="/api/chat", tags=["assistant"])
 
 
-def get_chat_model(request: Request, settings: AppSettings) -> ChatModel:
+def get_chat_model(request: Request) -> ChatModel:
     """One model per app: the OpenAI client keeps its connections between turns."""
-    model: ChatModel | None = getattr(request.app.state, "chat_model", None)
-    if model is None:
-        model = request.app.state.chat_model = get_model(settings)
-    return model
+    resources: Resources = request.app.state.resources
+    return resources.get(get_model)
 
 
 def get_staff_toolbox() -> Toolbox:

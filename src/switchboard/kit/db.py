@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -143,6 +143,11 @@ class Database:
         pending = take_pending(session)
         if pending and self.bus is not None:
             await self.bus.publish_many(pending)
+
+    async def ping(self) -> None:
+        """One round trip to the database; raises whatever the driver raises if it is down."""
+        async with self.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

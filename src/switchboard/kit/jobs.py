@@ -47,6 +47,7 @@ from switchboard.kit.bulk import as_arrays, unnest_rows
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database, after_commit
 from switchboard.kit.models import Base, RecordMixin
+from switchboard.kit.resources import Resources
 from switchboard.kit.types import JSONDoc
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ class LeaseLost(Exception):
     """This run no longer holds the job: its lease ran out and another worker took it."""
 
 
-JobHandler = Callable[[AsyncSession, Job], Awaitable[None]]
+# A handler gets its transaction, its job, and the app's resources (settings, sender, model).
+JobHandler = Callable[[AsyncSession, Job, Resources], Awaitable[None]]
 DEFAULT_TIMEOUT = timedelta(minutes=1)
 
 
@@ -283,8 +285,12 @@ class Worker:
         heartbeat_seconds: float | None = None,
         done_retention: timedelta = timedelta(hours=24),
         failed_retention: timedelta = timedelta(days=30),
+        resources: Resources | None = None,
     ) -> None:
         self.db = db
+        # A worker made without an app (a bench, a test of the queue itself) runs its jobs
+        # on the demo defaults: the simulated sender and the built-in model.
+        self.resources = resources or Resources(Settings(demo=True))
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease_seconds)
@@ -298,10 +304,12 @@ class Worker:
         self._pruned_at: float | None = None
 
     @classmethod
-    def from_settings(cls, db: Database, settings: Settings) -> Worker:
+    def from_settings(cls, db: Database, resources: Resources) -> Worker:
         """The worker as configured: how the API process and `switchboard worker` build it."""
+        settings = resources.settings
         return cls(
             db,
+            resources=resources,
             poll_seconds=settings.worker_poll_seconds,
             concurrency=settings.worker_concurrency,
             lease_seconds=settings.job_lease_seconds,
@@ -462,7 +470,7 @@ class Worker:
         try:
             async with asyncio.timeout(seconds) as deadline:
                 async with self.db.transaction() as session:
-                    await registered.run(session, job)
+                    await registered.run(session, job, self.resources)
                     await self._finish(session, job)
         except TimeoutError as exc:
             if deadline.expired():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -42,6 +43,22 @@ class Repository(Generic[M]):
         if found is None:
             raise NotFound.of(self.kind, ident)
         return found
+
+    async def among(self, ids: Iterable[uuid.UUID], stmt: Select[M]) -> dict[uuid.UUID, M]:
+        """The rows of `stmt` among `ids`, by id, in one query."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        rows = await self.session.execute(stmt.where(self.model.id.in_(wanted)))
+        return {row.id: row for row in rows.scalars()}
+
+    async def ids_among(self, ids: Iterable[uuid.UUID], stmt: Select[M]) -> set[uuid.UUID]:
+        """Those of `ids` that `stmt` returns, fetching only the ids."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        narrowed = stmt.with_only_columns(self.model.id).where(self.model.id.in_(wanted))
+        return set((await self.session.execute(narrowed)).scalars())
 
     async def page(
         self, stmt: Select[M], params: PageParams, *, descending: bool = True

@@ -7,14 +7,15 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.kit.jobs import Job, job_handler
+from switchboard.kit.resources import Resources
 from switchboard.messaging import service
 from switchboard.messaging.models import MessageStatus
 from switchboard.messaging.schemas import DeliveryReport
-from switchboard.messaging.senders import SendError, current_sender
+from switchboard.messaging.senders import SendError, build_sender
 
 
 @job_handler(service.SEND_JOB)
-async def send_message(session: AsyncSession, job: Job) -> None:
+async def send_message(session: AsyncSession, job: Job, resources: Resources) -> None:
     """Send one queued message, never twice.
 
     `sending` is committed before the provider is called and the provider's id is recorded
@@ -29,7 +30,7 @@ async def send_message(session: AsyncSession, job: Job) -> None:
         return
     await session.commit()  # no transaction (or SQLite write lock) held while the provider works
     try:
-        result = await current_sender().send(outbound)
+        result = await resources.get(build_sender).send(outbound)
     except Exception as exc:
         error = exc if isinstance(exc, SendError) else _unexpected(exc)
         final = not error.transient or job.attempts >= job.max_attempts
@@ -50,7 +51,7 @@ def _unexpected(exc: Exception) -> SendError:
 
 
 @job_handler(service.STATUS_JOB)
-async def apply_scripted_status(session: AsyncSession, job: Job) -> None:
+async def apply_scripted_status(session: AsyncSession, job: Job, resources: Resources) -> None:
     """A status step the simulated sender scripted, through the callbacks' own code path."""
     status = MessageStatus(job.payload["status"])
     await service.record_delivery(

@@ -89,7 +89,6 @@ SenderFactory = Callable[[Settings], MessageSender]
 _factories: dict[str, SenderFactory] = {
     "simulated": lambda settings: SimulatedSender(settings.simulated_delivery_seconds)
 }
-_current: MessageSender | None = None
 
 
 def register_sender(name: str, factory: SenderFactory) -> None:
@@ -97,38 +96,11 @@ def register_sender(name: str, factory: SenderFactory) -> None:
 
 
 def build_sender(settings: Settings) -> MessageSender:
-    """`sms_sender=auto` sends through Twilio when an account SID is configured."""
+    """`sms_sender=auto` sends through Twilio when an account SID is configured. The app
+    builds its sender once, through its resources: `resources.get(build_sender)`."""
     name: str = settings.sms_sender
     if name == "auto":
         name = "twilio" if settings.twilio_account_sid and "twilio" in _factories else "simulated"
     if name not in _factories:
         raise RuntimeError(f"no sender named {name!r} is registered")
     return _factories[name](settings)
-
-
-def use_sender(sender: MessageSender | None) -> MessageSender | None:
-    """Install the process's sender (app start, tests); None goes back to the default.
-    Returns the one it replaces."""
-    global _current
-    previous, _current = _current, sender
-    return previous
-
-
-def current_sender() -> MessageSender:
-    global _current
-    if _current is None:
-        _current = build_sender(_default_settings())
-    return _current
-
-
-def _default_settings() -> Settings:
-    from pydantic import ValidationError
-
-    from switchboard.config import get_settings
-
-    try:
-        return get_settings()
-    except ValidationError:
-        # No usable environment (e.g. a test run that never configured a sender): simulate.
-        log.warning("settings are not loadable; outbound messages use the simulated sender")
-        return Settings(demo=True, sms_sender="simulated")

@@ -59,21 +59,14 @@ class ScopedService(Generic[M]):
 
     async def many(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, M]:
         """The visible records among `ids`, by id, in one query."""
-        wanted = set(ids)
-        if not wanted:
-            return {}
-        rows = await self.session.execute(self.visible().where(self.repo.model.id.in_(wanted)))
-        return {row.id: row for row in rows.scalars()}
+        found: dict[uuid.UUID, M] = await self.repo.among(ids, self.visible())
+        return found
 
     async def visible_ids(self, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `ids` the user may read, by the same scoped query as every read, in one
         query that fetches only the ids."""
-        wanted = set(ids)
-        if not wanted:
-            return set()
-        model = self.repo.model
-        stmt = self.visible().with_only_columns(model.id).where(model.id.in_(wanted))
-        return set((await self.session.execute(stmt)).scalars())
+        found: set[uuid.UUID] = await self.repo.ids_among(ids, self.visible())
+        return found
 
     async def page(self, stmt: Select[M], params: PageParams) -> tuple[list[M], str | None]:
         result: tuple[list[M], str | None] = await self.repo.page(stmt, params)

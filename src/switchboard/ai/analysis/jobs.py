@@ -25,9 +25,10 @@ from switchboard.callintel.service import (
     store_recording_transcript,
 )
 from switchboard.callintel.transcriber import Transcriber
-from switchboard.config import Settings, get_settings
+from switchboard.config import Settings
 from switchboard.crm.models import Call, RecordingSession
 from switchboard.kit.jobs import Job, PermanentJobError, job_handler
+from switchboard.kit.resources import Resources
 
 ANALYSIS_TIMEOUT = timedelta(minutes=3)  # two model answers of llm_timeout_seconds, and writes
 TRANSCRIPTION_TIMEOUT = timedelta(minutes=6)
@@ -54,8 +55,8 @@ def _request(subject: Subject) -> AnalysisRequest:
 
 
 @job_handler(ANALYZE_JOB, timeout=ANALYSIS_TIMEOUT)
-async def run_analysis_job(session: AsyncSession, job: Job) -> None:
-    analyser = get_analyser(get_settings())
+async def run_analysis_job(session: AsyncSession, job: Job, resources: Resources) -> None:
+    analyser = get_analyser(resources.settings)
     try:
         await analyse(session, *_target(job), analyser)
     finally:
@@ -108,8 +109,8 @@ def get_transcriber(settings: Settings) -> Transcriber | None:
 
 
 @job_handler(TRANSCRIBE_JOB, timeout=TRANSCRIPTION_TIMEOUT)
-async def run_transcription_job(session: AsyncSession, job: Job) -> None:
-    transcriber = get_transcriber(get_settings())
+async def run_transcription_job(session: AsyncSession, job: Job, resources: Resources) -> None:
+    transcriber = get_transcriber(resources.settings)
     if transcriber is None:
         raise PermanentJobError("no transcriber is configured (SWITCHBOARD_TRANSCRIBER)")
     try:

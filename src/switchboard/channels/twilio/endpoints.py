@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from switchboard.channels.twilio import twiml
 from switchboard.channels.twilio.webhooks import (
@@ -31,27 +29,12 @@ from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, get_db
 from switchboard.messaging import service, voice
 from switchboard.messaging.inbound import Delivery, InboundIntake
-from switchboard.messaging.senders import build_sender, use_sender
 
 log = logging.getLogger(__name__)
 PREFIX = "/webhooks/twilio"
 
 
-@asynccontextmanager
-async def _outbound_sender(app: FastAPI) -> AsyncIterator[None]:
-    """A served app sends through the sender its own settings choose."""
-    sender = build_sender(app.state.settings)
-    previous = use_sender(sender)
-    try:
-        yield
-    finally:
-        use_sender(previous)
-        close = getattr(sender, "aclose", None)
-        if close is not None:
-            await close()
-
-
-router = APIRouter(tags=["twilio"], lifespan=_outbound_sender)
+router = APIRouter(tags=["twilio"])
 DB = Annotated[Database, Depends(get_db)]
 
 
