@@ -49,6 +49,7 @@ from switchboard.ai.model import (
     TextDelta,
     ToolSpec,
 )
+from switchboard.ai.providers import get_model
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.assistant.service import ConversationService
 from switchboard.config import Settings
@@ -307,7 +308,7 @@ async def time_turns(
     for i in range(args.warmup + args.turns):
         content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
         for which, model in models.items():
-            app.state.chat_model = model
+            app.state.resources.provide(get_model, model)
             # The request text repeats every four turns: search its dates afresh each time,
             # as a new request would be (the cache only spares a turn's later rounds).
             search_dates_cache.cache_clear()
