@@ -41,6 +41,7 @@ from switchboard.ai.builtin.customer import MODEL_NAME
 from switchboard.ai.builtin.intents import classify as classify_cache
 from switchboard.ai.builtin.slots import _search as search_dates_cache
 from switchboard.ai.model import (
+    Audience,
     ChatModel,
     Completion,
     ModelMessage,
@@ -48,6 +49,7 @@ from switchboard.ai.model import (
     TextDelta,
     ToolSpec,
 )
+from switchboard.ai.providers import get_model
 from switchboard.assistant.models import ChatMessage, ChatRole, Conversation
 from switchboard.assistant.service import ConversationService
 from switchboard.config import Settings
@@ -241,14 +243,16 @@ class RegexCascadeModel:
         exec(compile(source, f"{revision}:staff.py", "exec"), module.__dict__)
         self.rules = module
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         completion: Completion = self.rules.respond(messages, tools)
         return completion
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        completion = await self.complete(messages, tools)
+        completion = await self.complete(messages, tools, audience=audience)
         if completion.text and not completion.tool_calls:
             for index, word in enumerate(completion.text.split(" ")):
                 yield TextDelta(word if index == 0 else " " + word)
@@ -264,16 +268,18 @@ class TimedModel:
         self.name = inner.name
         self.spent = 0.0
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         started = time.perf_counter()
-        completion = await self.inner.complete(messages, tools)
+        completion = await self.inner.complete(messages, tools, audience=audience)
         self.spent += time.perf_counter() - started
         return completion
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        completion = await self.complete(messages, tools)
+        completion = await self.complete(messages, tools, audience=audience)
         if completion.text and not completion.tool_calls:
             for index, word in enumerate(completion.text.split(" ")):
                 yield TextDelta(word if index == 0 else " " + word)
@@ -302,7 +308,7 @@ async def time_turns(
     for i in range(args.warmup + args.turns):
         content = TURN_REQUESTS[i % len(TURN_REQUESTS)]
         for which, model in models.items():
-            app.state.chat_model = model
+            app.state.resources.provide(get_model, model)
             # The request text repeats every four turns: search its dates afresh each time,
             # as a new request would be (the cache only spares a turn's later rounds).
             search_dates_cache.cache_clear()

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
 
     chat_rate_limit_per_minute: int = 30
+    chat_stream_ping_seconds: float = Field(
+        15.0, ge=0, description="Keep-alive comment on a streamed reply while it is quiet (0: off)."
+    )
 
     transcriber: Literal["none", "openai"] = Field(
         "none",

@@ -19,7 +19,14 @@ from switchboard.ai import autoresponder
 from switchboard.ai.autoresponder import AUTO_REPLY_JOB, FALLBACK_REPLY, auto_reply
 from switchboard.ai.builtin import BuiltinModel
 from switchboard.ai.customer_tools import HANDOFF_TASK_TITLE
-from switchboard.ai.model import Completion, ModelError, ModelMessage, StreamItem, ToolSpec
+from switchboard.ai.model import (
+    Audience,
+    Completion,
+    ModelError,
+    ModelMessage,
+    StreamItem,
+    ToolSpec,
+)
 from switchboard.config import Settings
 from switchboard.crm.models import Appointment, ContactCard
 from switchboard.kit.clock import utcnow
@@ -348,18 +355,22 @@ class ScriptedModel:
         self.text = text
         self.seen: list[list[ModelMessage]] = []
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         self.seen.append(messages)
         return Completion(text=self.text, model=self.name)
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        yield await self.complete(messages, tools)
+        yield await self.complete(messages, tools, audience=audience)
 
 
 class DownModel(ScriptedModel):
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         raise ModelError("connection refused")
 
 
@@ -501,17 +512,19 @@ class WatchingModel:
         self.inner = BuiltinModel()
         self.checked_out: list[int] = []
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         self.checked_out.append(self.db.engine.pool.checkedout())  # type: ignore[attr-defined]
         if self.meanwhile is not None:
             meanwhile, self.meanwhile = self.meanwhile, None
             await meanwhile()
-        return await self.inner.complete(messages, tools)
+        return await self.inner.complete(messages, tools, audience=audience)
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        yield await self.complete(messages, tools)
+        yield await self.complete(messages, tools, audience=audience)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from switchboard.ai.agent import AgentResult, run_agent
 from switchboard.ai.builtin import BuiltinModel
 from switchboard.ai.builtin.customer import BOOKING_OFFER, Intent, classify, respond
 from switchboard.ai.customer_tools import CUSTOMER_TOOLS, customer_toolbox
-from switchboard.ai.model import ModelMessage, ToolCall
+from switchboard.ai.model import Audience, ModelMessage, ToolCall
 from switchboard.ai.toolbox import ToolContext
 from switchboard.config import Settings
 from switchboard.crm.models import Appointment, AppointmentStatus, ContactCard
@@ -66,7 +66,9 @@ async def ask(
     if before:
         messages.append(ModelMessage(role="assistant", content=before))
     messages += [ModelMessage(role="user", content=text) for text in texts]
-    return await run_agent(BuiltinModel(), messages, customer_toolbox(), ctx)
+    return await run_agent(
+        BuiltinModel(), messages, customer_toolbox(), ctx, audience=Audience.CUSTOMER
+    )
 
 
 async def tasks_of(session: AsyncSession, contact: ContactCard) -> list[Task]:

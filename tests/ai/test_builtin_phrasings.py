@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import AgentResult, run_agent
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.model import ModelMessage, ToolCall
+from switchboard.ai.model import Audience, ModelMessage, ToolCall
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import ToolContext
 from switchboard.assistant.service import HISTORY_TOOL_RESULT_CHARS, fit_json
@@ -47,7 +47,9 @@ class Chat:
             session=self.session, tenant=self.tenant, settings=self.settings, user=self.user
         )
         messages = [*self.history, ModelMessage("user", text)]
-        result = await run_agent(BuiltinModel(), messages, staff_toolbox(), ctx)
+        result = await run_agent(
+            BuiltinModel(), messages, staff_toolbox(), ctx, audience=Audience.STAFF
+        )
         self.history.append(ModelMessage("user", text))
         for outcome in result.outcomes:
             call = ToolCall(outcome.id, outcome.name, outcome.arguments)

@@ -20,7 +20,7 @@ from switchboard.ai.builtin.staff import (
     respond,
     split_due,
 )
-from switchboard.ai.model import ModelMessage
+from switchboard.ai.model import Audience, ModelMessage
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import ToolContext
 from switchboard.config import Settings
@@ -205,7 +205,9 @@ class Office:
             session=self.session, tenant=self.tenant, settings=self.settings, user=user or self.csr
         )
         messages = [ModelMessage("system", "You help staff."), ModelMessage("user", text)]
-        return await run_agent(BuiltinModel(), messages, staff_toolbox(), ctx)
+        return await run_agent(
+            BuiltinModel(), messages, staff_toolbox(), ctx, audience=Audience.STAFF
+        )
 
 
 @pytest.fixture

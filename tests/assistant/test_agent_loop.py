@@ -19,6 +19,7 @@ from switchboard.ai.agent import (
     stream_agent,
 )
 from switchboard.ai.model import (
+    Audience,
     Completion,
     ModelMessage,
     StreamItem,
@@ -39,14 +40,16 @@ class ScriptedModel:
         self.completions = list(completions)
         self.seen: list[tuple[list[ModelMessage], list[ToolSpec]]] = []
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         self.seen.append((list(messages), list(tools)))
         return self.completions.pop(0)
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        completion = await self.complete(messages, tools)
+        completion = await self.complete(messages, tools, audience=audience)
         for word in (completion.text or "").split(" "):
             if word:
                 yield TextDelta(word + " ")
@@ -96,7 +99,9 @@ def ctx(session: AsyncSession) -> ToolContext:
 
 async def test_run_agent_rounds_usage_and_final_text(ctx: ToolContext) -> None:
     model = ScriptedModel(calls("echo", "refuse"), calls("crash"), answer("All done."))
-    result = await run_agent(model, [ModelMessage("user", "go")], TOOLBOX, ctx)
+    result = await run_agent(
+        model, [ModelMessage("user", "go")], TOOLBOX, ctx, audience=Audience.STAFF
+    )
     assert result.text == result.full_text == "All done."
     assert [(o.name, o.status) for o in result.outcomes] == [
         ("echo", "ok"),
@@ -123,7 +128,9 @@ async def test_run_agent_rounds_usage_and_final_text(ctx: ToolContext) -> None:
 
 async def test_out_of_rounds_asks_once_more_without_tools(ctx: ToolContext) -> None:
     model = ScriptedModel(calls("echo"), calls("echo"), answer("Here is what I found."))
-    result = await run_agent(model, [ModelMessage("user", "loop")], TOOLBOX, ctx, max_rounds=2)
+    result = await run_agent(
+        model, [ModelMessage("user", "loop")], TOOLBOX, ctx, audience=Audience.STAFF, max_rounds=2
+    )
     assert result.text == "Here is what I found." and len(result.outcomes) == 2
     assert [len(tools) for _, tools in model.seen] == [3, 3, 0]
 
@@ -146,7 +153,10 @@ async def test_stream_events_and_one_scope_per_round(ctx: ToolContext) -> None:
         answer("Found it."),
     )
     events: list[AgentEvent] = [
-        event async for event in stream_agent(model, [ModelMessage("user", "x")], TOOLBOX, scope)
+        event
+        async for event in stream_agent(
+            model, [ModelMessage("user", "x")], TOOLBOX, scope, audience=Audience.STAFF
+        )
     ]
     kinds = [type(event).__name__ for event in events]
     assert kinds == [

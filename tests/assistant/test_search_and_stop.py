@@ -11,7 +11,15 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.ai.model import Completion, ModelMessage, StreamItem, TextDelta, ToolCall, ToolSpec
+from switchboard.ai.model import (
+    Audience,
+    Completion,
+    ModelMessage,
+    StreamItem,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+)
 from switchboard.ai.toolbox import Tool, Toolbox, ToolContext
 from switchboard.assistant.models import ChatMessage, ChatMessageStatus, ChatRole
 from switchboard.assistant.schemas import ConversationCreate
@@ -116,11 +124,13 @@ class HangingModel:
         self.first = list(first)
         self.asked = 0
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         raise NotImplementedError
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
         self.asked += 1
         if self.first:

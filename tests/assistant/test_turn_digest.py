@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from switchboard.ai.model import Completion, ModelMessage, StreamItem, ToolCall, ToolSpec
+from switchboard.ai.model import Audience, Completion, ModelMessage, StreamItem, ToolCall, ToolSpec
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.assistant.schemas import ConversationCreate
 from switchboard.assistant.service import Assistant
@@ -27,14 +27,16 @@ class TickingModel:
         self.clock = clock
         self.completions = list(completions)
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion:
         self.clock.advance(60)
         return self.completions.pop(0)
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
-        yield await self.complete(messages, tools)
+        yield await self.complete(messages, tools, audience=audience)
 
 
 def call(name: str, **arguments: Any) -> Completion:

@@ -22,7 +22,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.model import ModelError, ModelMessage, StreamItem, TextDelta, ToolSpec
+from switchboard.ai.model import (
+    Audience,
+    ModelError,
+    ModelMessage,
+    StreamItem,
+    TextDelta,
+    ToolSpec,
+)
 from switchboard.ai.providers import get_model
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.app import create_app
@@ -116,14 +123,16 @@ class WatchingModel:
         self.inner = BuiltinModel()
         self.checked_out: list[int] = []
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Any:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Any:
         raise AssertionError("a chat turn streams")
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
         self.checked_out.append(self.db.engine.pool.checkedout())  # type: ignore[attr-defined]
-        async for item in self.inner.stream(messages, tools):
+        async for item in self.inner.stream(messages, tools, audience=audience):
             yield item
 
 
@@ -166,11 +175,13 @@ class HangingModel:
 
     name = "hanging"
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Any:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Any:
         raise AssertionError("a chat turn streams")
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
         yield TextDelta("Let me look that up")
         await asyncio.Event().wait()
@@ -224,11 +235,13 @@ class FailingModel:
 
     name = "failing"
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Any:
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Any:
         raise AssertionError("a chat turn streams")
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
         yield TextDelta("Checking")
         raise ModelError("the model endpoint answered 503")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ai.agent import run_agent
 from switchboard.ai.builtin import BuiltinModel
-from switchboard.ai.model import ModelMessage
+from switchboard.ai.model import Audience, ModelMessage
 from switchboard.ai.staff_tools import staff_toolbox
 from switchboard.ai.toolbox import ToolContext
 from switchboard.config import Settings
@@ -221,7 +221,9 @@ async def test_who_do_i_need_to_follow_up_with(
         ModelMessage("system", "You help staff."),
         ModelMessage("user", "who do I need to follow up with?"),
     ]
-    result = await run_agent(BuiltinModel(), messages, staff_toolbox(), ctx)
+    result = await run_agent(
+        BuiltinModel(), messages, staff_toolbox(), ctx, audience=Audience.STAFF
+    )
     assert [outcome.name for outcome in result.outcomes] == ["who_to_follow_up"]
     assert "Stella" not in result.text
     assert (

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from switchboard.ai.model import (
+    Audience,
     ChatModel,
     Completion,
     ModelMessage,
@@ -72,12 +73,16 @@ async def run_agent(
     toolbox: Toolbox,
     ctx: ToolContext | ToolScope,
     *,
+    audience: Audience,
     max_rounds: int = MAX_TOOL_ROUNDS,
 ) -> AgentResult:
     """The whole turn at once, every tool call in `ctx`, or each round of tool calls in the
-    context a `ToolScope` opens (the auto-responder commits each round on its own)."""
+    context a `ToolScope` opens (the auto-responder commits each round on its own).
+    `audience` tells the model whom it answers."""
     scope = ctx if not isinstance(ctx, ToolContext) else lambda: nullcontext(ctx)
-    events = _agent_loop(model, messages, toolbox, scope, max_rounds, streaming=False)
+    events = _agent_loop(
+        model, messages, toolbox, scope, max_rounds, audience=audience, streaming=False
+    )
     async for event in events:
         if isinstance(event, AgentDone):
             return event.result
@@ -90,11 +95,14 @@ def stream_agent(
     toolbox: Toolbox,
     scope: ToolScope,
     *,
+    audience: Audience,
     max_rounds: int = MAX_TOOL_ROUNDS,
 ) -> AsyncIterator[AgentEvent]:
     """The turn as it happens: text deltas, each tool call starting and finishing, and a
     final AgentDone. Raises ModelError when the model fails."""
-    return _agent_loop(model, messages, toolbox, scope, max_rounds, streaming=True)
+    return _agent_loop(
+        model, messages, toolbox, scope, max_rounds, audience=audience, streaming=True
+    )
 
 
 async def _agent_loop(
@@ -104,6 +112,7 @@ async def _agent_loop(
     scope: ToolScope,
     max_rounds: int,
     *,
+    audience: Audience,
     streaming: bool,
 ) -> AsyncIterator[AgentEvent]:
     conversation = list(messages)
@@ -115,7 +124,8 @@ async def _agent_loop(
         out_of_rounds = round_number == max_rounds
         completion: Completion | None = None
         separated = not shown
-        async for item in _ask(model, conversation, [] if out_of_rounds else specs, streaming):
+        tools = [] if out_of_rounds else specs
+        async for item in _ask(model, conversation, tools, audience, streaming):
             if isinstance(item, TextDelta):
                 if not item.text:
                     continue
@@ -161,10 +171,14 @@ async def _agent_loop(
 
 
 async def _ask(
-    model: ChatModel, conversation: list[ModelMessage], tools: list[ToolSpec], streaming: bool
+    model: ChatModel,
+    conversation: list[ModelMessage],
+    tools: list[ToolSpec],
+    audience: Audience,
+    streaming: bool,
 ) -> AsyncIterator[StreamItem]:
     if streaming:
-        async for item in model.stream(conversation, tools):
+        async for item in model.stream(conversation, tools, audience=audience):
             yield item
     else:
-        yield await model.complete(conversation, tools)
+        yield await model.complete(conversation, tools, audience=audience)

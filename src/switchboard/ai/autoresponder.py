@@ -24,7 +24,7 @@ from switchboard.ai.customer_tools import (
     hand_off,
     upcoming_appointments,
 )
-from switchboard.ai.model import ChatModel, ModelError, ModelMessage
+from switchboard.ai.model import Audience, ChatModel, ModelError, ModelMessage
 from switchboard.ai.providers import get_model
 from switchboard.ai.toolbox import ToolContext, ToolOutcome
 from switchboard.config import Settings
@@ -126,7 +126,9 @@ async def auto_reply(
     ]
     await session.commit()
     try:
-        agent = await run_agent(model, messages, customer_toolbox(), _rounds_commit(ctx))
+        agent = await run_agent(
+            model, messages, customer_toolbox(), _rounds_commit(ctx), audience=Audience.CUSTOMER
+        )
     except ModelError as exc:
         if not last_attempt:
             raise  # the job is retried with backoff

@@ -19,17 +19,16 @@ from pydantic import Field
 
 from switchboard.ai.model import ToolSpec
 from switchboard.ai.toolbox import Tool, Toolbox, ToolContext, ToolError, tool_schema
-from switchboard.crm.models import Appointment, AppointmentStatus, Lead
-from switchboard.crm.repository import AppointmentRepository, ContactRepository, LeadRepository
+from switchboard.crm.models import Appointment, AppointmentStatus
+from switchboard.crm.service import CompanyRecords
 from switchboard.dashboards.aggregates import OPEN_LEAD_STATUSES
 from switchboard.kit import limits
 from switchboard.kit.clock import utcnow
 from switchboard.kit.events import Event, emit
 from switchboard.kit.schemas import Schema, Str
-from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
-from switchboard.tasks.repository import TaskRepository
+from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource
 from switchboard.tasks.schemas import TaskCreate
-from switchboard.tasks.service import create_system_task
+from switchboard.tasks.service import create_system_task, find_open_task
 from switchboard.tenancy.service import names_of
 
 ACTIVE_APPOINTMENT = frozenset({AppointmentStatus.scheduled, AppointmentStatus.confirmed})
@@ -73,8 +72,8 @@ def _contact_id(ctx: ToolContext) -> uuid.UUID:
 
 async def upcoming_appointments(ctx: ToolContext, contact_id: uuid.UUID) -> list[Appointment]:
     """The contact's appointments that have not ended yet, soonest first."""
-    repo = AppointmentRepository(ctx.session, ctx.tenant.id)
-    return await repo.upcoming_for_contact(contact_id, utcnow(), limit=5)
+    records = CompanyRecords(ctx.session, ctx.tenant.id)
+    return await records.upcoming_appointments(contact_id, utcnow(), limit=5)
 
 
 async def _rep_names(ctx: ToolContext, appointments: list[Appointment]) -> dict[uuid.UUID, str]:
@@ -113,15 +112,9 @@ async def get_upcoming_appointments(ctx: ToolContext, args: dict[str, Any]) -> d
 
 
 async def get_contact(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    contact = await ContactRepository(ctx.session, ctx.tenant.id).get(_contact_id(ctx))
-    leads = LeadRepository(ctx.session, ctx.tenant.id)
-    open_leads = (
-        await ctx.session.execute(
-            leads.select()
-            .where(Lead.contact_id == contact.id, Lead.status.in_(OPEN_LEAD_STATUSES))
-            .order_by(Lead.created_at)
-        )
-    ).scalars()
+    records = CompanyRecords(ctx.session, ctx.tenant.id)
+    contact = await records.contact(_contact_id(ctx))
+    open_leads = await records.leads_of_contact(contact.id, OPEN_LEAD_STATUSES)
     return {
         "company_name": ctx.tenant.name,
         "name": contact.display_name,
@@ -137,7 +130,7 @@ async def _appointment_of_contact(
 ) -> Appointment | None:
     if appointment_id is None:
         return None
-    appointment = await AppointmentRepository(ctx.session, ctx.tenant.id).find(appointment_id)
+    appointment = await CompanyRecords(ctx.session, ctx.tenant.id).appointment(appointment_id)
     if appointment is None or appointment.contact_id != contact_id:
         raise ToolError("that appointment is not one of this customer's")
     return appointment
@@ -148,17 +141,14 @@ async def _open_task_like(
 ) -> Task | None:
     """An open auto-reply task on this contact with this title (and appointment): a customer
     who texts the same thing three times should not give the team three tasks."""
-    repo = TaskRepository(ctx.session, ctx.tenant.id)
-    stmt = repo.select().where(
-        Task.contact_id == contact_id,
-        Task.source == TaskSource.auto_reply,
-        Task.status == TaskStatus.open,
-        Task.title == title,
-        Task.appointment_id == appointment.id
-        if appointment is not None
-        else Task.appointment_id.is_(None),
+    return await find_open_task(
+        ctx.session,
+        ctx.tenant.id,
+        contact_id=contact_id,
+        source=TaskSource.auto_reply,
+        title=title,
+        appointment_id=appointment.id if appointment is not None else None,
     )
-    return (await ctx.session.execute(stmt)).scalars().first()
 
 
 async def open_task(

@@ -1,6 +1,7 @@
 """The one model interface the staff assistant and the customer auto-responder share.
 
-`complete(messages, tools)` returns text or tool calls plus usage. Providers: `builtin`
+`complete(messages, tools, audience=...)` returns text or tool calls plus usage; the caller
+says which conversation it serves (a customer's thread or a staff member's chat). Providers: `builtin`
 (offline, deterministic) and `openai` (any OpenAI-compatible endpoint). Domain code never
 imports a provider SDK; it talks to `ChatModel`."""
 
@@ -8,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+
+class Audience(StrEnum):
+    """Whom the model answers: a customer (the auto-responder) or a staff member (the
+    assistant). A provider that keeps one set of rules for both may ignore it."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
 
 
 @dataclass(frozen=True)
@@ -71,10 +81,12 @@ class ModelError(Exception):
 class ChatModel(Protocol):
     name: str
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion: ...
+    async def complete(
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
+    ) -> Completion: ...
 
     def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self, messages: list[ModelMessage], tools: list[ToolSpec], *, audience: Audience
     ) -> AsyncIterator[StreamItem]:
         """Text deltas as they come, then the final Completion (with any tool calls)."""
         ...

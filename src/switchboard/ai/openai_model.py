@@ -13,6 +13,7 @@ import openai
 from openai import AsyncOpenAI
 
 from switchboard.ai.model import (
+    Audience,
     Completion,
     ModelError,
     ModelMessage,
@@ -122,6 +123,9 @@ class _PartialCall:
 
 
 class OpenAIModel:
+    """One set of rules for every conversation: the system prompt the caller writes says
+    whom the model answers, so `audience` is accepted and ignored."""
+
     def __init__(self, settings: Settings, client: AsyncOpenAI | None = None) -> None:
         self.name = settings.llm_model
         self.timeout = settings.llm_timeout_seconds
@@ -140,7 +144,13 @@ class OpenAIModel:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def complete(self, messages: list[ModelMessage], tools: list[ToolSpec]) -> Completion:
+    async def complete(
+        self,
+        messages: list[ModelMessage],
+        tools: list[ToolSpec],
+        *,
+        audience: Audience | None = None,
+    ) -> Completion:
         self._check_key()
         try:
             response = await self._client.chat.completions.create(**self._request(messages, tools))
@@ -197,7 +207,11 @@ class OpenAIModel:
         return Completion(text=text or None, usage=usage, model=response.model or self.name)
 
     async def stream(
-        self, messages: list[ModelMessage], tools: list[ToolSpec]
+        self,
+        messages: list[ModelMessage],
+        tools: list[ToolSpec],
+        *,
+        audience: Audience | None = None,
     ) -> AsyncIterator[StreamItem]:
         self._check_key()
         with_tools = bool(tools)

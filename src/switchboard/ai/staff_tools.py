@@ -5,7 +5,6 @@ domain services as the signed-in user, so a rep's assistant sees only that rep's
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from switchboard.dashboards.digest import (
     scope_label,
     waiting_item,
 )
-from switchboard.dashboards.repository import DashboardRepository
+from switchboard.dashboards.service import DashboardLookups
 from switchboard.dashboards.timeframe import (
     local_iso,
     named_span,
@@ -80,8 +79,8 @@ class StaffCall:
     def tasks(self) -> TaskService:
         return TaskService(self.session, self.user)
 
-    def lookups(self) -> DashboardRepository:
-        return DashboardRepository(self.session, self.user)
+    def lookups(self) -> DashboardLookups:
+        return DashboardLookups(self.session, self.user)
 
 
 # --- schemas --------------------------------------------------------------------------------
@@ -255,56 +254,26 @@ def parse_due(call: StaffCall, text: str) -> datetime:
     return moment
 
 
-# Words that say what kind of task it is rather than which one: they count for little.
-_GENERIC_WORDS = frozenset(
-    {"follow", "followup", "call", "callback", "back", "text", "email", "send", "check"}
-    | {"remind", "reminder", "todo", "visit", "quote", "estimate"}
-)
-_IGNORED_WORDS = frozenset(
-    {"the", "and", "for", "with", "about", "this", "that", "task", "tasks", "please", "from"}
-    | {"mark", "done", "complete", "completed", "finish", "finished", "close", "our"}
-)
-
-
 async def resolve_task(call: StaffCall, task_id: uuid.UUID | None, description: str | None) -> Task:
-    """A task by id, or the one open task a description like "Garcia follow-up" fits best:
-    words matching the linked contact's name count most, generic words like "call" least."""
+    """A task by id, or the one open task a description like "Garcia follow-up" fits best
+    (`TaskService.best_open_fits` says how a description fits)."""
     service = call.tasks()
     if task_id is not None:
         return await service.get(task_id)
     text = (description or "").strip()
-    words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3}
-    words -= _IGNORED_WORDS
-    if not words:
+    fit = await service.best_open_fits(text)
+    if not fit.words:
         raise ToolError("say which task: its task_id or words from its title or contact name")
-    candidates = await service.find_pending(sorted(words))
-    if not candidates:
+    if not fit.tasks:
         raise ToolError(
             f"no open task matches {text!r}; use list_tasks to find it and pass its task_id"
         )
-    contacts = await call.lookups().contacts_by_id(t.contact_id for t in candidates)
-
-    def score(task: Task) -> float:
-        title = task.title.lower()
-        contact = contacts.get(task.contact_id) if task.contact_id else None
-        name = contact.display_name.lower() if contact else ""
-        total = 0.0
-        for word in words:
-            if word in name:
-                total += 2
-            elif word in title:
-                total += 0.5 if word in _GENERIC_WORDS else 1
-        return total
-
-    ranked = sorted(candidates, key=score, reverse=True)
-    best = score(ranked[0])
-    top = [task for task in ranked if score(task) == best]
-    if len(top) == 1:
-        return top[0]
+    if len(fit.tasks) == 1:
+        return fit.tasks[0]
     lines = []
-    for task in top:
-        contact = contacts.get(task.contact_id) if task.contact_id else None
-        who = f", {contact.display_name}" if contact else ""
+    for task in fit.tasks:
+        name = fit.contact_names.get(task.contact_id) if task.contact_id else None
+        who = f", {name}" if name else ""
         due = local_iso(task.due_at, call.zone)
         lines.append(f"{task.title!r}{who}{f', due {due}' if due else ''} (task_id {task.id})")
     raise ToolError(
@@ -607,7 +576,7 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
     )
     lookups = call.lookups()
     messages = await lookups.recent_messages(contact.id, 5)
-    waiting, _ = await lookups.unanswered_messages(None, 1, with_total=False, contact_id=contact.id)
+    waiting = await lookups.is_waiting_on_reply(contact.id)
     reps = await lookups.users_by_id(
         [lead.assigned_rep_id for lead in leads] + [a.rep_id for a in appointments]
     )
@@ -625,7 +594,7 @@ async def get_contact_summary(call: StaffCall, args: ContactSummaryArgs) -> dict
         "open_tasks": {"count": open_tasks, "items": await task_briefs(call, tasks)},
         "last_messages": [_message_item(m, call.zone) for m in messages],
         # Not once they opted out: nothing can be sent to them.
-        "waiting_on_our_reply": bool(waiting),
+        "waiting_on_our_reply": waiting,
     }
 
 
@@ -695,7 +664,7 @@ class UnansweredArgs(Args):
 
 async def list_unanswered_messages(call: StaffCall, args: UnansweredArgs) -> dict[str, Any]:
     lookups = call.lookups()
-    waiting, total = await lookups.unanswered_messages(
+    waiting, total = await lookups.waiting_on_reply(
         call.now - timedelta(days=args.within_days), args.limit
     )
     contacts = await lookups.contacts_by_id(w.message.contact_id for w in waiting)

@@ -3,13 +3,11 @@ message (JSON or server-sent events) and suggested questions."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
 
 from switchboard.ai.model import ChatModel
 from switchboard.ai.providers import get_model
@@ -41,6 +39,7 @@ from switchboard.assistant.service import (
     export_markdown,
     snippet,
 )
+from switchboard.assistant.streaming import NamedEvent, event_stream
 from switchboard.kit.clock import utcnow
 from switchboard.kit.db import Database
 from switchboard.kit.deps import AppSettings, Session, get_db
@@ -93,14 +92,9 @@ def wants_event_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-def sse_event(event: TurnEvent) -> bytes:
-    data = json.dumps(event.data, separators=(",", ":"), default=str)
-    return f"event: {event.type}\ndata: {data}\n\n".encode()
-
-
-async def _sse_body(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+async def _named(events: AsyncIterator[TurnEvent]) -> AsyncIterator[NamedEvent]:
     async for event in events:
-        yield sse_event(event)
+        yield event.type, event.data
 
 
 @router.post("/conversations", response_model=ConversationCreated, status_code=201)
@@ -183,10 +177,8 @@ async def send_message(
     happen, `error` if the model failed, and `done` with the stored ids and the usage."""
     turn = await assistant.start(user, conversation_id, data.content)
     if wants_event_stream(request):
-        return StreamingResponse(
-            _sse_body(turn.stream()),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        return event_stream(
+            _named(turn.stream()), ping_seconds=assistant.settings.chat_stream_ping_seconds
         )
     return turn_read(await turn.run())
 

@@ -34,6 +34,7 @@ from switchboard.ai.agent import (
     stream_agent,
 )
 from switchboard.ai.model import (
+    Audience,
     ChatModel,
     ModelError,
     ModelMessage,
@@ -588,7 +589,13 @@ class Turn:
             prepared = await self._prepare()
             progress.context = prepared.context
             scope = self._tool_scope(prepared.tenant, prepared.digest)
-            agent = stream_agent(assistant.model, prepared.messages, assistant.toolbox, scope)
+            agent = stream_agent(
+                assistant.model,
+                prepared.messages,
+                assistant.toolbox,
+                scope,
+                audience=Audience.STAFF,
+            )
             async for event in self._until_stopped(agent):
                 if isinstance(event, TextDelta):
                     progress.shown.append(event.text)

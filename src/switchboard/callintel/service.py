@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.callintel.due import resolve_due
 from switchboard.callintel.lines import Line, transcript_lines
 from switchboard.callintel.models import ChangeMaker, RecordChange
-from switchboard.callintel.repository import changes_made_by, last_change
+from switchboard.callintel.repository import (
+    calls_analysed_between,
+    changes_made_by,
+    last_change,
+    recordings_between,
+)
 from switchboard.callintel.schemas import (
     AnalysisQueued,
     AnalysisRead,
@@ -640,3 +645,22 @@ async def changes_for(
 ) -> list[RecordChange]:
     """What Otto or Shunya changed because of this call or recording, oldest first."""
     return await changes_made_by(session, tenant_id, kind, record_id)
+
+
+# --- Read interface for other domains ----------------------------------------------------------
+
+
+async def analysed_calls(
+    session: AsyncSession, user: User, start: datetime, end: datetime, limit: int
+) -> list[Call]:
+    """Calls the user may see whose latest analysis was made in [start, end), newest first,
+    each with its analysis and transcript loaded."""
+    return await calls_analysed_between(session, user, start, end, limit)
+
+
+async def recordings_made(
+    session: AsyncSession, user: User, start: datetime, end: datetime, limit: int
+) -> list[RecordingSession]:
+    """In-home recordings the user may see made in [start, end), newest first (analysed or
+    not: the caller keeps those it wants)."""
+    return await recordings_between(session, user, start, end, limit)

@@ -10,11 +10,11 @@ from typing import Annotated
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from switchboard.assistant.endpoints import AssistantDep
 from switchboard.assistant.service import ConversationService
+from switchboard.assistant.streaming import sse_response
 from switchboard.chatkit.schemas import StartScreen, StartScreenPrompt
 from switchboard.chatkit.server import AssistantChatKitServer
 from switchboard.chatkit.store import RequestContext
@@ -71,11 +71,7 @@ async def chatkit(request: Request, user: ChatKitUser, assistant: AssistantDep) 
         where = ".".join(str(part) for part in error["loc"]) or "body"
         raise InvalidField(where, f"not a ChatKit request: {error['msg']}") from None
     if isinstance(result, StreamingResult):
-        return StreamingResponse(
-            result,
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return sse_response(result, ping_seconds=assistant.settings.chat_stream_ping_seconds)
     return Response(result.json, media_type="application/json")
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from switchboard.crm.models import (
@@ -18,6 +20,7 @@ from switchboard.crm.models import (
     ContactCard,
     ContactPhone,
     Lead,
+    LeadStatus,
     RecordingSession,
     RepShift,
     contact_is_reps,
@@ -187,3 +190,35 @@ class RecordingSessionRepository(Repository[RecordingSession]):
         if lock:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalars().first()
+
+
+# --- Read interface for other domains ----------------------------------------------------------
+# Company-wide reads (the tenant's records, no staff user's scope), behind
+# `crm.service.CompanyRecords`.
+
+
+async def contacts_among(
+    session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, ContactCard]:
+    """The tenant's contacts (with phones) among `ids`, by id, in one query."""
+    wanted = {ident for ident in ids if ident is not None}
+    if not wanted:
+        return {}
+    stmt = ContactRepository(session, tenant_id).select().where(ContactCard.id.in_(wanted))
+    return {contact.id: contact for contact in (await session.execute(stmt)).scalars()}
+
+
+async def leads_of_contact(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    statuses: Collection[LeadStatus],
+) -> list[Lead]:
+    """The contact's leads in one of `statuses`, oldest first."""
+    stmt = (
+        LeadRepository(session, tenant_id)
+        .select()
+        .where(Lead.contact_id == contact_id, Lead.status.in_(statuses))
+        .order_by(Lead.created_at)
+    )
+    return list((await session.execute(stmt)).scalars())

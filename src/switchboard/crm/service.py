@@ -5,8 +5,9 @@ commit."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,8 @@ from switchboard.crm.repository import (
     LeadRepository,
     RecordingSessionRepository,
     RepShiftRepository,
+    contacts_among,
+    leads_of_contact,
 )
 from switchboard.crm.schemas import (
     AnalysisIn,
@@ -548,3 +551,37 @@ async def get_contact(
 ) -> ContactCard:
     """A contact card of the company; NotFound (404) when it has none by that id."""
     return await ContactRepository(session, tenant_id).get(contact_id)
+
+
+class CompanyRecords:
+    """The tenant's CRM records read for the company as a whole, in no staff user's scope:
+    for callers that act for the company (the customer auto-responder), and for the names
+    of records another list has already returned."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def contact(self, contact_id: uuid.UUID) -> ContactCard:
+        """The contact, or NotFound."""
+        return await ContactRepository(self.session, self.tenant_id).get(contact_id)
+
+    async def contacts_by_id(self, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ContactCard]:
+        """The contacts (with phones) among `ids`, by id, in one query."""
+        return await contacts_among(self.session, self.tenant_id, ids)
+
+    async def leads_of_contact(
+        self, contact_id: uuid.UUID, statuses: Collection[LeadStatus]
+    ) -> list[Lead]:
+        """The contact's leads in one of `statuses`, oldest first."""
+        return await leads_of_contact(self.session, self.tenant_id, contact_id, statuses)
+
+    async def upcoming_appointments(
+        self, contact_id: uuid.UUID, after: datetime, limit: int = 5
+    ) -> list[Appointment]:
+        """The contact's appointments ending after `after`, soonest first."""
+        appointments = AppointmentRepository(self.session, self.tenant_id)
+        return await appointments.upcoming_for_contact(contact_id, after, limit=limit)
+
+    async def appointment(self, appointment_id: uuid.UUID) -> Appointment | None:
+        return await AppointmentRepository(self.session, self.tenant_id).find(appointment_id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
 from switchboard.crm.models import ContactCard, contact_name_contains
@@ -168,3 +169,33 @@ class TaskRepository(Repository[Task]):
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+# --- Read interface for other domains ----------------------------------------------------------
+
+
+async def open_task_like(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    contact_id: uuid.UUID,
+    source: TaskSource,
+    title: str,
+    appointment_id: uuid.UUID | None,
+) -> Task | None:
+    """An open task from `source` on the contact with exactly this title and appointment
+    (or none), if there is one."""
+    stmt = (
+        TaskRepository(session, tenant_id)
+        .select()
+        .where(
+            Task.contact_id == contact_id,
+            Task.source == source,
+            Task.status == TaskStatus.open,
+            Task.title == title,
+            Task.appointment_id == appointment_id
+            if appointment_id is not None
+            else Task.appointment_id.is_(None),
+        )
+    )
+    return (await session.execute(stmt)).scalars().first()

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, overload
 
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.crm.service import (
     AppointmentService,
     CallService,
+    CompanyRecords,
     ContactService,
     LeadService,
     require_links,
@@ -29,7 +32,7 @@ from switchboard.tasks.models import (
     TaskSource,
     TaskStatus,
 )
-from switchboard.tasks.repository import TaskFilters, TaskRepository
+from switchboard.tasks.repository import TaskFilters, TaskRepository, open_task_like
 from switchboard.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.scope import MANAGERS, ScopedService
@@ -187,6 +190,39 @@ class TaskService(ScopedService[Task]):
         if assignee is not None:
             await self.users.require_role(assignee, "assignee_id")
 
+    # --- Read interface for other domains ------------------------------------------------------
+
+    async def best_open_fits(self, description: str) -> OpenTaskFit:
+        """The open tasks a description like "Garcia follow-up" fits best: words matching the
+        linked contact's name count most, generic words like "call" least. Several when they
+        fit equally well; none when no open task matches, or when the description has no
+        word that tells tasks apart (its `words` are empty then)."""
+        found = re.findall(r"[a-z0-9]+", description.strip().lower())
+        words = frozenset(w for w in found if len(w) >= 3) - IGNORED_TASK_WORDS
+        if not words:
+            return OpenTaskFit(words, [], {})
+        candidates = await self.find_pending(sorted(words))
+        if not candidates:
+            return OpenTaskFit(words, [], {})
+        records = CompanyRecords(self.session, self.user.tenant_id)
+        contacts = await records.contacts_by_id(t.contact_id for t in candidates)
+        names = {ident: contact.display_name for ident, contact in contacts.items()}
+
+        def score(task: Task) -> float:
+            title = task.title.lower()
+            name = names.get(task.contact_id, "").lower() if task.contact_id else ""
+            total = 0.0
+            for word in words:
+                if word in name:
+                    total += 2
+                elif word in title:
+                    total += 0.5 if word in GENERIC_TASK_WORDS else 1
+            return total
+
+        ranked = sorted(candidates, key=score, reverse=True)
+        best = score(ranked[0])
+        return OpenTaskFit(words, [task for task in ranked if score(task) == best], names)
+
 
 def announce(session: AsyncSession, task: Task, kind: str) -> Task:
     """Staff screens hear of the change once the transaction commits."""
@@ -230,3 +266,46 @@ async def has_system_task_for_call(
 ) -> bool:
     """Whether the system itself already raised a task for the call (a voicemail's call-back)."""
     return await TaskRepository(session, tenant_id).has_system_task_for_call(call_id)
+
+
+# Words that say what kind of task it is rather than which one: they count least in a fit.
+GENERIC_TASK_WORDS = frozenset(
+    {"follow", "followup", "call", "callback", "back", "text", "email", "send", "check"}
+    | {"remind", "reminder", "todo", "visit", "quote", "estimate"}
+)
+# Words that never tell tasks apart.
+IGNORED_TASK_WORDS = frozenset(
+    {"the", "and", "for", "with", "about", "this", "that", "task", "tasks", "please", "from"}
+    | {"mark", "done", "complete", "completed", "finish", "finished", "close", "our"}
+)
+
+
+@dataclass(frozen=True)
+class OpenTaskFit:
+    """What `TaskService.best_open_fits` found: the description's telling words, the open
+    tasks that fit them best, and the names of the contacts those tasks link to."""
+
+    words: frozenset[str]
+    tasks: list[Task]
+    contact_names: dict[uuid.UUID, str]
+
+
+async def find_open_task(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    contact_id: uuid.UUID,
+    source: TaskSource,
+    title: str,
+    appointment_id: uuid.UUID | None = None,
+) -> Task | None:
+    """The open task from `source` on the contact with this title and appointment (or
+    none): what a system that raises tasks checks first, so as not to raise one twice."""
+    return await open_task_like(
+        session,
+        tenant_id,
+        contact_id=contact_id,
+        source=source,
+        title=title,
+        appointment_id=appointment_id,
+    )

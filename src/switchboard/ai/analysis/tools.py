@@ -11,8 +11,8 @@ from pydantic import Field
 from switchboard.ai.staff_tools import Args, StaffCall, staff_tool
 from switchboard.ai.toolbox import Tool, ToolError
 from switchboard.callintel.lines import transcript_lines
-from switchboard.callintel.repository import calls_analysed_between, recordings_between
 from switchboard.callintel.schemas import ObjectionKind
+from switchboard.callintel.service import analysed_calls, recordings_made
 from switchboard.dashboards.timeframe import local_iso, named_span
 from switchboard.kit.schemas import Str
 
@@ -43,8 +43,8 @@ async def list_call_analyses(call: StaffCall, args: ListAnalysesArgs) -> dict[st
         span = named_span(args.when, call.now, call.zone)
     except ValueError as exc:
         raise ToolError(str(exc)) from None
-    calls = await calls_analysed_between(call.session, call.user, span.start, span.end, 200)
-    recordings = await recordings_between(call.session, call.user, span.start, span.end, 200)
+    calls = await analysed_calls(call.session, call.user, span.start, span.end, 200)
+    recordings = await recordings_made(call.session, call.user, span.start, span.end, 200)
     contacts = await call.lookups().contacts_by_id(c.contact_id for c in calls)
     items: list[dict[str, Any]] = []
     tally: Counter[str] = Counter()

@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Form, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from switchboard.assistant.endpoints import AssistantDep, wants_event_stream
 from switchboard.assistant.models import ChatMessage, Conversation
@@ -38,6 +37,7 @@ from switchboard.assistant.service import (
     export_markdown,
     snippet,
 )
+from switchboard.assistant.streaming import NamedEvent, event_stream
 from switchboard.kit.clock import utcnow
 from switchboard.kit.deps import Session
 from switchboard.kit.errors import InvalidField
@@ -543,23 +543,19 @@ async def _reply(
         return back_to(request, f"/assistant/{conversation.id}")
     async with assistant.db.transaction() as session:
         zone = (await tenant_of(session, user)).zone
-    return StreamingResponse(
+    return event_stream(
         _stream(turn, conversation, zone, new=new),
-        media_type="text/event-stream",
-        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        ping_seconds=assistant.settings.chat_stream_ping_seconds,
+        headers=SECURITY_HEADERS,
     )
-
-
-def _sse(event: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 async def _stream(
     turn: Turn, conversation: Conversation, zone: ZoneInfo, *, new: bool
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[NamedEvent]:
     if new:
         url = f"/assistant/{conversation.id}"
-        yield _sse(
+        yield (
             "conversation",
             {
                 "id": str(conversation.id),
@@ -572,21 +568,21 @@ async def _stream(
     async for event in turn.stream():
         if event.type == "user_message":
             html = _part("assistant/_message.html", message=turn.user_message, zone=zone)
-            yield _sse("user_message", {"id": str(turn.user_message.id), "html": html})
+            yield "user_message", {"id": str(turn.user_message.id), "html": html}
         elif event.type == "text_delta":
-            yield _sse("text_delta", {"text": event.data["text"]})
+            yield "text_delta", {"text": event.data["text"]}
         elif event.type in ("tool_call_started", "tool_call_finished"):
             call = dict(event.data)
             call.setdefault("status", "running")
             html = _part("assistant/_tool_call.html", tool=call)
-            yield _sse(event.type, {"id": str(call["id"]), "html": html})
+            yield event.type, {"id": str(call["id"]), "html": html}
         elif event.type == "error":
-            yield _sse("error", {"message": event.data["message"]})
+            yield "error", {"message": event.data["message"]}
         elif event.type == "done":
             message = turn.assistant_message
             assert message is not None
             html = _part("assistant/_message.html", message=message, zone=zone)
-            yield _sse("done", {"id": str(message.id), "status": str(message.status), "html": html})
+            yield "done", {"id": str(message.id), "status": str(message.status), "html": html}
 
 
 def list_query(**values: Any) -> str:
