@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 
 from switchboard.config import get_settings
 from switchboard.kit.errors import Unauthorized
+from switchboard.kit.logs import configure_logging
 
 mcp_app = typer.Typer(
     help="Serve the staff tools over MCP on stdin/stdout: switchboard mcp --user EMAIL."
@@ -27,7 +27,7 @@ def serve_stdio(
     from switchboard.mcp.server import serve_stdio as serve
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)
     try:
         asyncio.run(serve(settings, user))
     except Unauthorized as exc:
