@@ -12,8 +12,7 @@ owns one customer), starts the servers, and for each socket count N:
     p50/p99 over every (socket, text), the webhook answer p50, events expected and
     received, anything a socket got that it may not read (the rep's socket must get only
     its customer's texts), the servers' CPU per delivered frame (net of the same run with
-    no sockets) and the kernel's share of it, and this load generator's own CPU (a starved
-    run shows here).
+    no sockets) and this load generator's own CPU (a starved run shows here).
 
 Setups: `sqlite` (one `switchboard serve` on SQLite, its worker inside) and `postgres`
 (two `serve` processes with Redis on PostgreSQL, and one `switchboard worker`). With
@@ -121,16 +120,12 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """This process's user + system CPU so far (0 once it is gone)."""
-        return sum(self.cpu_split())
-
-    def cpu_split(self) -> tuple[float, float]:
-        """This process's user and system (kernel) CPU so far ((0, 0) once it is gone)."""
         try:
             with open(f"/proc/{self.process.pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0, 0.0
-        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def _env(database_url: str, public_url: str, **extra: str) -> dict[str, str]:
@@ -225,7 +220,6 @@ class Run:
     client_cpu: float
     killed: bool = False
     catch_up_errors: int = 0
-    server_sys: float = 0.0  # of server_cpu, the kernel's (system) share
 
 
 class Load:
@@ -453,7 +447,6 @@ async def run_once(
         gc.collect()
         gc.disable()
         cpu_before = sum(server.cpu_seconds() for server in servers_)
-        sys_before = sum(server.cpu_split()[1] for server in servers_)
         client_before, wall_before = time.process_time(), time.perf_counter()
         start_at = loop.time() + 0.2
         posts = []
@@ -476,7 +469,6 @@ async def run_once(
         seconds = time.perf_counter() - wall_before
         client_cpu = time.process_time() - client_before
         cpu_after = sum(server.cpu_seconds() for server in servers_)
-        sys_after = sum(server.cpu_split()[1] for server in servers_)
         if killed:
             cpu_after += killed_cpu
         gc.enable()
@@ -495,7 +487,6 @@ async def run_once(
         client_cpu,
         killed,
         load.catch_up_errors,
-        sys_after - sys_before,
     )
 
 
@@ -517,7 +508,7 @@ def _missing(client: Client, sent: list[Sent]) -> set[int]:
 HEADER = (
     f"{'setup':<22} {'sockets':>7} {'p50 ms':>8} {'p99 ms':>8} {'answer p50':>10}"
     f" {'expected':>9} {'received':>9} {'caught up':>9} {'lost':>5} {'leaked':>6}"
-    f" {'resync':>6} {'srv CPU/frame':>13} {'of it kernel':>12} {'load CPU':>8}"
+    f" {'resync':>6} {'srv CPU/frame':>13} {'load CPU':>8}"
 )
 
 
@@ -548,8 +539,6 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     resyncs = sum(client.resyncs for client in run.clients)
     net_cpu = run.server_cpu - (baseline.server_cpu if baseline else 0.0)
     per_frame = net_cpu / frames * 1e6 if frames else 0.0
-    net_sys = run.server_sys - (baseline.server_sys if baseline else 0.0)
-    sys_per_frame = net_sys / frames * 1e6 if frames else 0.0
     p50 = Series("", latencies).p50 if latencies else 0.0
     p99 = Series("", latencies).pct(0.99) if latencies else 0.0
     answer_p50 = Series("", answers).p50 if answers else 0.0
@@ -558,11 +547,7 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     print(
         f"{label:<22} {run.sockets:>7} {p50:>8.1f} {p99:>8.1f} {answer_p50:>10.1f}"
         f" {expected:>9} {received:>9} {caught:>9} {lost:>5} {leaked:>6} {resyncs:>6}"
-        + (
-            f" {per_frame:>10.1f} us {sys_per_frame:>9.1f} us"
-            if frames and baseline
-            else f" {'':>13} {'':>12}"
-        )
+        + (f" {per_frame:>10.1f} us" if frames and baseline else f" {'':>13}")
         + f" {load_cpu:>7.0f}%",
         flush=True,
     )

@@ -44,7 +44,6 @@ class LiveConnection:
 
     async def serve(self) -> None:
         await self.websocket.accept()
-        self.outbox.use_direct_writer()  # under uvicorn: frames straight to the transport
         # "ready" is queued first and the socket joins the hub before it is sent, so a
         # client that waits for it misses nothing: what arrives meanwhile queues behind it.
         ready = {"user_id": str(self.user.id), "tenant_id": str(self.user.tenant_id)}

@@ -12,12 +12,6 @@ allowed to read them (docs/realtime.md).
 - Each socket has a bounded send queue drained by its own sender. A socket that falls
   behind (a stalled network, a sleeping laptop) has its backlog dropped and is sent
   `resync`, so it neither holds up the others nor grows memory.
-- Under uvicorn a frame goes straight to the socket's transport when nothing is queued
-  before it and the transport's buffer is short (`wire.py`): no task wakes up per socket
-  per frame, and the bytes are those built once per event. Any other server, or a socket
-  that is behind, goes through the queue and ASGI's `send`.
-- The fan-out hands the loop back every `YIELD_EVERY` sockets, so a webhook's request
-  interleaves with a burst to thousands of screens instead of waiting it out.
 """
 
 from __future__ import annotations
@@ -38,7 +32,6 @@ from switchboard.crm.service import ContactService
 from switchboard.kit.db import Database
 from switchboard.kit.events import RESYNC, Event
 from switchboard.messaging.service import InboxService
-from switchboard.realtime.wire import Frame, Writer, direct_writer
 from switchboard.tasks.service import TaskService
 from switchboard.tenancy.models import User
 from switchboard.tenancy.scope import ScopedService, reads_whole_company
@@ -53,10 +46,6 @@ SEND_QUEUE = 64
 # only reached if the process cannot keep up at all.
 PENDING_LIMIT = 10_000
 
-# Sockets written to before the fan-out lets the loop run something else (a webhook's next
-# step): a chunk costs a few tenths of a millisecond, a yield a few microseconds.
-YIELD_EVERY = 32
-
 # 4000-4999 are the application's own close codes; browsers show them to the page, which
 # can then send the user to the login screen instead of retrying.
 CLOSE_UNAUTHORIZED = 4401
@@ -67,12 +56,11 @@ Message = dict[str, Any]
 
 
 def encode(event_type: str, data: dict[str, Any]) -> Message:
-    """The ASGI message of one frame, `{"type", "data"}` as compact JSON text, with the
-    frame's bytes on the wire built beside it (`Frame.wire`)."""
+    """The ASGI message of one frame: `{"type", "data"}` as compact JSON text."""
     text = json.dumps(
         {"type": event_type, "data": data}, separators=(",", ":"), ensure_ascii=False, default=str
     )
-    return Frame(text)
+    return {"type": "websocket.send", "text": text}
 
 
 def _id(value: Any) -> uuid.UUID | None:
@@ -107,36 +95,20 @@ def subject_of(event: Event) -> Subject | None:
 
 class Outbox:
     """One socket's bounded send queue and the task that drains it, the socket's only
-    writer (so no lock: frames, pongs and the close go out in the order they were queued).
-
-    With a `direct` writer (uvicorn, `wire.py`) a frame is written at once when nothing is
-    queued or in flight before it and the transport takes it; otherwise it queues."""
+    writer (so no lock: frames, pongs and the close go out in the order they were queued)."""
 
     def __init__(self, websocket: WebSocket, user: User, limit: int = SEND_QUEUE) -> None:
         self.websocket = websocket
         self.user = user
         self.limit = limit
         self.resyncs = 0  # how often this socket's backlog was dropped
-        self.direct: Writer | None = None
-        self.written = 0  # frames written straight to the transport
         self._frames: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._closing: tuple[int, str] | None = None
-        self._sending = False  # the sender has a frame in flight through ASGI
-
-    def use_direct_writer(self) -> None:
-        """Once accepted: write frames straight to the transport where that is exact."""
-        self.direct = direct_writer(self.websocket)
 
     def push(self, message: Message) -> None:
         if self._closing is not None:
             return
-        direct = self.direct
-        if direct is not None and not self._frames and not self._sending:
-            wire = getattr(message, "wire", None)
-            if wire is not None and direct.write(wire):
-                self.written += 1
-                return
         if len(self._frames) >= self.limit:
             # Behind by a whole queue: what it holds is stale anyway. Drop it, and have the
             # screen reload what it shows, which includes everything dropped.
@@ -171,11 +143,7 @@ class Outbox:
         loop = asyncio.get_running_loop()
         while True:
             while self._frames:
-                self._sending = True
-                try:
-                    await self.websocket.send(self._frames.popleft())
-                finally:
-                    self._sending = False
+                await self.websocket.send(self._frames.popleft())
             if self._closing is not None:
                 code, reason = self._closing
                 with contextlib.suppress(WebSocketDisconnect, RuntimeError):
@@ -198,6 +166,10 @@ class Audience:
     owner: User | None
     outboxes: set[Outbox] = field(default_factory=set)
 
+    def push(self, message: Message) -> None:
+        for outbox in self.outboxes:
+            outbox.push(message)
+
 
 AudienceKey = uuid.UUID | None
 
@@ -215,7 +187,6 @@ class Hub:
         self._tenants: dict[uuid.UUID, dict[AudienceKey, Audience]] = {}
         self._task: asyncio.Task[None] | None = None
         self.encodings = 0  # events encoded, for tests and the bench: once per event
-        self._pushed = 0  # frames handed to sockets since the loop was last handed back
 
     # --- the bus's side: hand-offs that return at once ------------------------------------
 
@@ -288,9 +259,6 @@ class Hub:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            # One turn of the loop first: the request that published (with Redis, its
-            # reply from Redis may arrive with the event) sends its answer before the burst.
-            await asyncio.sleep(0)
             self._wake.clear()
             batch = list(self._pending)
             self._pending.clear()
@@ -316,7 +284,7 @@ class Hub:
                 self._user_updated(event, audiences.values())
                 continue
             if event.type == RESYNC:
-                await self._send(event, list(audiences.values()))
+                self._send(event, audiences.values())
                 continue
             subject = subject_of(event)
             if subject is None:
@@ -327,22 +295,15 @@ class Hub:
                 for audience in audiences.values()
                 if audience.owner is None or ident in readable.get((audience, service), set())
             ]
-            await self._send(event, allowed)
+            self._send(event, allowed)
 
-    async def _send(self, event: Event, audiences: list[Audience]) -> None:
+    def _send(self, event: Event, audiences: Iterable[Audience]) -> None:
         message: Message | None = None
         for audience in audiences:
             if message is None:  # encoded once, and only if someone gets it
                 message = encode(event.type, event.data)
                 self.encodings += 1
-            # A copy: a socket may join or leave while the loop is handed back. One that
-            # joins hears the next event; one that left takes nothing more in.
-            for outbox in list(audience.outboxes):
-                outbox.push(message)
-                self._pushed += 1
-                if self._pushed >= YIELD_EVERY:
-                    self._pushed = 0
-                    await asyncio.sleep(0)
+            audience.push(message)
 
     async def _readable(
         self, batch: list[Event]
