@@ -33,6 +33,9 @@ STATEMENT_BUILDERS = {
     "literal_column",
 }
 RUNS_SQL = {"execute", "scalars", "scalar", "stream", "stream_scalars"}
+# What narrows or orders a statement: kit's helpers, and a Select's own methods.
+COMPOSES_SQL = {"where_equal", "where_in_range", "count_where"}
+SELECT_METHODS = {"where", "filter", "order_by", "group_by", "having", "with_for_update"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,21 @@ def runs_sql_outside_a_repository(module: Module) -> Iterator[str]:
             yield f"{module.where(node)} runs SQL ({node.func.attr}): that belongs in a repository"
 
 
+def composes_sql_outside_a_repository(module: Module) -> Iterator[str]:
+    if module.may_build_sql:
+        return
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None)
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if name in COMPOSES_SQL or method in SELECT_METHODS:
+            yield (
+                f"{module.where(node)} composes a query ({name or method}): "
+                "that belongs in a repository"
+            )
+
+
 def _looks_like_a_session(node: ast.expr) -> bool:
     """`session.execute(...)`, `self.session.execute(...)`, `ctx.session.scalars(...)`."""
     name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
@@ -143,6 +161,7 @@ CHECKS = {
     "a domain imports another domain's repository": reaches_another_repository,
     "SQL is built outside a repository": builds_sql_outside_a_repository,
     "SQL is run outside a repository": runs_sql_outside_a_repository,
+    "a query is composed outside a repository": composes_sql_outside_a_repository,
 }
 
 
@@ -158,8 +177,8 @@ def test_the_checks_see_a_breach(tmp_path: Path) -> None:
         "from sqlalchemy import select\n"
         "from switchboard.crm.repository import ContactRepository\n"
         "from switchboard.tenancy import models\n"
-        "async def f(session):\n"
-        "    await session.execute(select(1))\n"
+        "async def f(session, stmt):\n"
+        "    await session.execute(select(1).where(stmt))\n"
     )
     in_kit = Module(PACKAGE / "kit" / "breach.py", breach)
     in_tasks = Module(PACKAGE / "tasks" / "service.py", breach)
@@ -171,3 +190,5 @@ def test_the_checks_see_a_breach(tmp_path: Path) -> None:
     assert not list(builds_sql_outside_a_repository(in_crm_repository))
     assert list(runs_sql_outside_a_repository(in_tasks))
     assert not list(runs_sql_outside_a_repository(in_crm_repository))
+    assert list(composes_sql_outside_a_repository(in_tasks))
+    assert not list(composes_sql_outside_a_repository(in_crm_repository))

@@ -45,6 +45,13 @@ class ConversationRepository(Repository[Conversation]):
         # Pinned first, then most recent activity: the order of ix_conversations_owner_list.
         return [Conversation.pinned, Conversation.last_message_at, Conversation.id]
 
+    async def lock_owned_even_if_deleted(
+        self, ident: uuid.UUID, owner_id: uuid.UUID
+    ) -> Conversation:
+        """The owner's conversation, deleted or not, locked until the transaction ends."""
+        stmt = self.select().where(Conversation.owner_id == owner_id).with_for_update()
+        return await self.get(ident, stmt)
+
     def owned_by(self, owner_id: uuid.UUID) -> Select[Conversation]:
         return self.select().where(
             Conversation.owner_id == owner_id, Conversation.deleted_at.is_(None)

@@ -715,11 +715,8 @@ class Turn:
         async with self.assistant.db.transaction() as session:
             service = ConversationService(session, self.user)
             # Found even if deleted meanwhile: the answer belongs with its question.
-            conversation = await service.repo.get(
-                self.conversation_id,
-                service.repo.select()
-                .where(Conversation.owner_id == self.user.id)
-                .with_for_update(),
+            conversation = await service.repo.lock_owned_even_if_deleted(
+                self.conversation_id, self.user.id
             )
             if progress.context is not None:
                 conversation.context_snapshot = progress.context

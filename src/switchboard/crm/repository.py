@@ -14,19 +14,24 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from switchboard.crm.models import (
     Appointment,
+    AppointmentStatus,
     Call,
     CallAnalysis,
+    CallOutcome,
     CallTranscript,
     ContactCard,
     ContactPhone,
+    HandledByRole,
     Lead,
     LeadStatus,
     RecordingSession,
+    RecordingStatus,
     RepShift,
+    ShiftStatus,
     contact_is_reps,
     contact_name_contains,
 )
-from switchboard.kit.repository import Repository
+from switchboard.kit.repository import Repository, where_equal, where_in_range
 from switchboard.tenancy.models import Role, User
 
 
@@ -86,6 +91,22 @@ class LeadRepository(Repository[Lead]):
     def visible_to(self, stmt: Select[Lead], user: User) -> Select[Lead]:
         return stmt.where(Lead.assigned_rep_id == user.id) if user.role == Role.rep else stmt
 
+    def filtered(
+        self,
+        stmt: Select[Lead],
+        *,
+        status: LeadStatus | None,
+        assigned_rep_id: uuid.UUID | None,
+        contact_id: uuid.UUID | None,
+    ) -> Select[Lead]:
+        """`stmt` narrowed by each filter given (None: not filtered on)."""
+        return where_equal(
+            stmt,
+            (Lead.status, status),
+            (Lead.assigned_rep_id, assigned_rep_id),
+            (Lead.contact_id, contact_id),
+        )
+
     async def latest_of_contact(self, contact_id: uuid.UUID) -> Lead | None:
         stmt = (
             self.select()
@@ -99,6 +120,29 @@ class LeadRepository(Repository[Lead]):
 class CallRepository(Repository[Call]):
     model = Call
     kind = "call"
+
+    def filtered(
+        self,
+        stmt: Select[Call],
+        *,
+        contact_id: uuid.UUID | None,
+        lead_id: uuid.UUID | None,
+        outcome: CallOutcome | None,
+        handled_by_user_id: uuid.UUID | None,
+        handled_by_role: HandledByRole | None,
+        started_after: datetime | None,
+        started_before: datetime | None,
+    ) -> Select[Call]:
+        """`stmt` narrowed by each filter given (None: not filtered on)."""
+        stmt = where_equal(
+            stmt,
+            (Call.contact_id, contact_id),
+            (Call.lead_id, lead_id),
+            (Call.outcome, outcome),
+            (Call.handled_by_user_id, handled_by_user_id),
+            (Call.handled_by_role, handled_by_role),
+        )
+        return where_in_range(stmt, Call.started_at, started_after, started_before)
 
     def select(self) -> Select[Call]:
         return super().select().options(selectinload(Call.transcript), selectinload(Call.analysis))
@@ -148,6 +192,27 @@ class AppointmentRepository(Repository[Appointment]):
     def visible_to(self, stmt: Select[Appointment], user: User) -> Select[Appointment]:
         return stmt.where(Appointment.rep_id == user.id) if user.role == Role.rep else stmt
 
+    def filtered(
+        self,
+        stmt: Select[Appointment],
+        *,
+        rep_id: uuid.UUID | None,
+        contact_id: uuid.UUID | None,
+        lead_id: uuid.UUID | None,
+        status: AppointmentStatus | None,
+        starts_after: datetime | None,
+        starts_before: datetime | None,
+    ) -> Select[Appointment]:
+        """`stmt` narrowed by each filter given (None: not filtered on)."""
+        stmt = where_equal(
+            stmt,
+            (Appointment.rep_id, rep_id),
+            (Appointment.contact_id, contact_id),
+            (Appointment.lead_id, lead_id),
+            (Appointment.status, status),
+        )
+        return where_in_range(stmt, Appointment.starts_at, starts_after, starts_before)
+
     async def upcoming_for_contact(
         self, contact_id: uuid.UUID, after: datetime, limit: int = 5
     ) -> list[Appointment]:
@@ -170,6 +235,19 @@ class RepShiftRepository(Repository[RepShift]):
     def visible_to(self, stmt: Select[RepShift], user: User) -> Select[RepShift]:
         return stmt.where(RepShift.rep_id == user.id) if user.role == Role.rep else stmt
 
+    def filtered(
+        self,
+        stmt: Select[RepShift],
+        *,
+        rep_id: uuid.UUID | None,
+        status: ShiftStatus | None,
+        starts_after: datetime | None,
+        starts_before: datetime | None,
+    ) -> Select[RepShift]:
+        """`stmt` narrowed by each filter given (None: not filtered on)."""
+        stmt = where_equal(stmt, (RepShift.rep_id, rep_id), (RepShift.status, status))
+        return where_in_range(stmt, RepShift.starts_at, starts_after, starts_before)
+
 
 class RecordingSessionRepository(Repository[RecordingSession]):
     model = RecordingSession
@@ -177,6 +255,22 @@ class RecordingSessionRepository(Repository[RecordingSession]):
 
     def visible_to(self, stmt: Select[RecordingSession], user: User) -> Select[RecordingSession]:
         return stmt.where(RecordingSession.rep_id == user.id) if user.role == Role.rep else stmt
+
+    def filtered(
+        self,
+        stmt: Select[RecordingSession],
+        *,
+        rep_id: uuid.UUID | None,
+        appointment_id: uuid.UUID | None,
+        status: RecordingStatus | None,
+    ) -> Select[RecordingSession]:
+        """`stmt` narrowed by each filter given (None: not filtered on)."""
+        return where_equal(
+            stmt,
+            (RecordingSession.rep_id, rep_id),
+            (RecordingSession.appointment_id, appointment_id),
+            (RecordingSession.status, status),
+        )
 
     async def fresh(
         self, recording_id: uuid.UUID, *, lock: bool = False

@@ -60,7 +60,6 @@ from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField
 from switchboard.kit.jobs import enqueue
 from switchboard.kit.pagination import PageParams
-from switchboard.kit.repository import where_equal, where_in_range
 from switchboard.kit.schemas import AwareDatetime, Str, apply_changes
 from switchboard.tenancy.models import Role
 from switchboard.tenancy.scope import MANAGERS, OFFICE, ScopedService
@@ -178,11 +177,11 @@ class LeadService(ScopedService[Lead]):
     async def list_page(
         self, filters: LeadFilters, params: PageParams
     ) -> tuple[list[Lead], str | None]:
-        stmt = where_equal(
+        stmt = self.repo.filtered(
             self.visible(),
-            (Lead.status, filters.status),
-            (Lead.assigned_rep_id, filters.assigned_rep_id),
-            (Lead.contact_id, filters.contact_id),
+            status=filters.status,
+            assigned_rep_id=filters.assigned_rep_id,
+            contact_id=filters.contact_id,
         )
         return await self.page(stmt, params)
 
@@ -239,15 +238,16 @@ class CallService(ScopedService[Call]):
     async def list_page(
         self, filters: CallFilters, params: PageParams
     ) -> tuple[list[Call], str | None]:
-        stmt = where_equal(
+        stmt = self.repo.filtered(
             self.visible(),
-            (Call.contact_id, filters.contact_id),
-            (Call.lead_id, filters.lead_id),
-            (Call.outcome, filters.outcome),
-            (Call.handled_by_user_id, filters.handled_by_user_id),
-            (Call.handled_by_role, filters.handled_by_role),
+            contact_id=filters.contact_id,
+            lead_id=filters.lead_id,
+            outcome=filters.outcome,
+            handled_by_user_id=filters.handled_by_user_id,
+            handled_by_role=filters.handled_by_role,
+            started_after=filters.started_after,
+            started_before=filters.started_before,
         )
-        stmt = where_in_range(stmt, Call.started_at, filters.started_after, filters.started_before)
         return await self.page(stmt, params)
 
     async def _check_links(self, contact_id: Any, lead_id: Any, user_id: Any) -> None:
@@ -332,15 +332,14 @@ class AppointmentService(ScopedService[Appointment]):
     async def list_page(
         self, filters: AppointmentFilters, params: PageParams
     ) -> tuple[list[Appointment], str | None]:
-        stmt = where_equal(
+        stmt = self.repo.filtered(
             self.visible(),
-            (Appointment.rep_id, filters.rep_id),
-            (Appointment.contact_id, filters.contact_id),
-            (Appointment.lead_id, filters.lead_id),
-            (Appointment.status, filters.status),
-        )
-        stmt = where_in_range(
-            stmt, Appointment.starts_at, filters.starts_after, filters.starts_before
+            rep_id=filters.rep_id,
+            contact_id=filters.contact_id,
+            lead_id=filters.lead_id,
+            status=filters.status,
+            starts_after=filters.starts_after,
+            starts_before=filters.starts_before,
         )
         return await self.repo.page(stmt, params, descending=False)
 
@@ -413,10 +412,13 @@ class RepShiftService(ScopedService[RepShift]):
     async def list_page(
         self, filters: ShiftFilters, params: PageParams
     ) -> tuple[list[RepShift], str | None]:
-        stmt = where_equal(
-            self.visible(), (RepShift.rep_id, filters.rep_id), (RepShift.status, filters.status)
+        stmt = self.repo.filtered(
+            self.visible(),
+            rep_id=filters.rep_id,
+            status=filters.status,
+            starts_after=filters.starts_after,
+            starts_before=filters.starts_before,
         )
-        stmt = where_in_range(stmt, RepShift.starts_at, filters.starts_after, filters.starts_before)
         return await self.repo.page(stmt, params, descending=False)
 
     async def create(self, data: RepShiftCreate) -> RepShift:
@@ -447,11 +449,11 @@ class RecordingSessionService(ScopedService[RecordingSession]):
     async def list_page(
         self, filters: RecordingFilters, params: PageParams
     ) -> tuple[list[RecordingSession], str | None]:
-        stmt = where_equal(
+        stmt = self.repo.filtered(
             self.visible(),
-            (RecordingSession.rep_id, filters.rep_id),
-            (RecordingSession.appointment_id, filters.appointment_id),
-            (RecordingSession.status, filters.status),
+            rep_id=filters.rep_id,
+            appointment_id=filters.appointment_id,
+            status=filters.status,
         )
         return await self.page(stmt, params)
 
