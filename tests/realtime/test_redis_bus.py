@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx
 import pytest
@@ -52,6 +52,36 @@ async def test_publish_many_reaches_another_bus_in_order(redis_url: str) -> None
         subscription = listener.subscribe(tenant_id)
         sent = [Event("message.created", tenant_id, {"n": n}) for n in range(5)]
         await publisher.publish_many(sent)
+        received = [await asyncio.wait_for(anext(subscription), 5) for _ in sent]
+        assert received == sent
+    finally:
+        await publisher.stop()
+        await listener.stop()
+
+
+async def test_publishing_is_a_hand_off_and_stop_sends_what_is_queued(redis_url: str) -> None:
+    """A committed request hands its events over and answers; it never waits on Redis.
+    Events still queued when the bus stops go out before it closes."""
+    tenant_id = uuid.uuid4()
+    publisher, listener = RedisBus(redis_url), RedisBus(redis_url)
+    await publisher.start()
+    await listener.start()
+    try:
+        subscription = listener.subscribe(tenant_id)
+        sent = [Event("message.created", tenant_id, {"n": n}) for n in range(3)]
+        sends: list[int] = []
+        real_send = publisher._send
+
+        async def counted(events: Sequence[Event]) -> None:
+            sends.append(len(events))
+            await real_send(events)
+
+        publisher._send = counted  # type: ignore[method-assign]
+        for event in sent:
+            await publisher.publish(event)
+        assert sends == []  # handed off: nothing sent while the caller waited
+        await publisher.stop()
+        assert sends == [3]  # one round trip for the three, on stop at the latest
         received = [await asyncio.wait_for(anext(subscription), 5) for _ in sent]
         assert received == sent
     finally:

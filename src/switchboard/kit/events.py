@@ -185,7 +185,13 @@ class RedisBus(LocalBus):
 
     Pub/sub keeps nothing for a listener that is away: after the listener reconnects, every
     local subscriber gets a `resync` event so its screen reloads instead of silently
-    missing changes."""
+    missing changes.
+
+    Publishing is a hand-off once the bus has started: the events queue for one publisher
+    task, which sends whatever has queued in one pipelined round trip, in order. A webhook
+    answers on its commit, never on Redis's reply (the event comes back to this process's
+    listener, and its fan-out, while the answer would still be waiting). `stop` sends what
+    is still queued."""
 
     RECONNECT_MAX_SECONDS = 30.0
 
@@ -196,6 +202,10 @@ class RedisBus(LocalBus):
         self._redis = redis.from_url(url)
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._outgoing: list[Event] = []
+        self._queued = asyncio.Event()
+        self._publisher: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="switchboard-redis-events")
@@ -207,8 +217,16 @@ class RedisBus(LocalBus):
             ready.cancel()
             await self.stop()
             raise ConnectionError("could not subscribe to Redis for live events")
+        self._stopping = False
+        self._publisher = asyncio.create_task(self._publish_queued(), name="switchboard-redis-out")
 
     async def stop(self) -> None:
+        if self._publisher is not None:
+            self._stopping = True
+            self._queued.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._publisher, timeout=5)
+            self._publisher = None
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,21 +235,36 @@ class RedisBus(LocalBus):
         await self._redis.aclose()
 
     async def publish(self, event: Event) -> None:
-        # The transaction has already committed: a Redis outage costs live updates, never
-        # the request, and screens resync when the listener comes back.
-        from redis.exceptions import RedisError
-
-        try:
-            await self._redis.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
-        except (RedisError, OSError) as exc:
-            log.warning("could not publish %s to Redis: %s", event.type, exc)
+        await self.publish_many([event])
 
     async def publish_many(self, events: Sequence[Event]) -> None:
-        """One round trip for all of `events`, published in order."""
-        from redis.exceptions import RedisError
-
+        """Queue `events` for the publisher task, in order; on a bus not started (or one
+        whose publisher has ended), send them here and now."""
         if not events:
             return
+        if self._publisher is None or self._publisher.done():
+            await self._send(events)
+            return
+        self._outgoing.extend(events)
+        self._queued.set()
+
+    async def _publish_queued(self) -> None:
+        while True:
+            if not self._outgoing:
+                if self._stopping:
+                    return
+                await self._queued.wait()
+                self._queued.clear()
+                continue
+            batch, self._outgoing = self._outgoing, []
+            await self._send(batch)
+
+    async def _send(self, events: Sequence[Event]) -> None:
+        """One round trip for all of `events`, published in order. The transactions behind
+        them have committed: a Redis outage costs live updates, never a request, and screens
+        resync when the listener comes back."""
+        from redis.exceptions import RedisError
+
         pipeline = self._redis.pipeline(transaction=False)
         for event in events:
             pipeline.publish(f"{_CHANNEL_PREFIX}{event.tenant_id}", event.to_json())
