@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -289,17 +289,6 @@ class RecordingSessionRepository(Repository[RecordingSession]):
 # --- Read interface for other domains ----------------------------------------------------------
 # Company-wide reads (the tenant's records, no staff user's scope), behind
 # `crm.service.CompanyRecords`.
-
-
-async def contacts_among(
-    session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, ContactCard]:
-    """The tenant's contacts (with phones) among `ids`, by id, in one query."""
-    wanted = {ident for ident in ids if ident is not None}
-    if not wanted:
-        return {}
-    stmt = ContactRepository(session, tenant_id).select().where(ContactCard.id.in_(wanted))
-    return {contact.id: contact for contact in (await session.execute(stmt)).scalars()}
 
 
 async def leads_of_contact(

@@ -36,7 +36,6 @@ from switchboard.crm.repository import (
     LeadRepository,
     RecordingSessionRepository,
     RepShiftRepository,
-    contacts_among,
     leads_of_contact,
 )
 from switchboard.crm.schemas import (
@@ -548,13 +547,6 @@ async def drop_call_analysis(session: AsyncSession, call: Call) -> None:
     await CallRepository(session, call.tenant_id).drop_analysis(call.id)
 
 
-async def get_contact(
-    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID
-) -> ContactCard:
-    """A contact card of the company; NotFound (404) when it has none by that id."""
-    return await ContactRepository(session, tenant_id).get(contact_id)
-
-
 class CompanyRecords:
     """The tenant's CRM records read for the company as a whole, in no staff user's scope:
     for callers that act for the company (the customer auto-responder), and for the names
@@ -570,7 +562,10 @@ class CompanyRecords:
 
     async def contacts_by_id(self, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, ContactCard]:
         """The contacts (with phones) among `ids`, by id, in one query."""
-        return await contacts_among(self.session, self.tenant_id, ids)
+        contacts = ContactRepository(self.session, self.tenant_id)
+        wanted = {ident for ident in ids if ident is not None}
+        found: dict[uuid.UUID, ContactCard] = await contacts.among(wanted, contacts.select())
+        return found
 
     async def leads_of_contact(
         self, contact_id: uuid.UUID, statuses: Collection[LeadStatus]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.crm.models import ContactCard
-from switchboard.crm.service import ContactService, get_contact
+from switchboard.crm.service import CompanyRecords, ContactService
 from switchboard.kit.clock import utcnow
 from switchboard.kit.errors import Conflict, InvalidField
 from switchboard.kit.jobs import enqueue
@@ -90,7 +90,7 @@ async def queue_outbound(
     body = clean_text(body).strip()
     if not body or len(body) > MAX_BODY:
         raise InvalidField("body", f"a message needs 1 to {MAX_BODY} characters")
-    contact = await get_contact(session, tenant.id, contact_id)
+    contact = await CompanyRecords(session, tenant.id).contact(contact_id)
     sessions = SessionRepository(session, tenant.id)
     conversation: MessagingSession | None = None
     if session_id is not None:
