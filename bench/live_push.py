@@ -12,7 +12,16 @@ owns one customer), starts the servers, and for each socket count N:
     p50/p99 over every (socket, text), the webhook answer p50, events expected and
     received, anything a socket got that it may not read (the rep's socket must get only
     its customer's texts), the servers' CPU per delivered frame (net of the same run with
-    no sockets) and this load generator's own CPU (a starved run shows here).
+    no sockets), in all and split into user and system time (on loopback the kernel bills
+    much of the receiving side's TCP work to the sender), and this load generator's own
+    CPU (a starved run shows here).
+
+The load generator must not be the bottleneck of what it measures: it shares the machine's
+cores with the servers. So it runs on uvloop, and its sockets are `LeanSocket`, a minimal
+WebSocket client on `asyncio.Protocol` (the opening handshake by hand, then the server's
+frames parsed where they arrive, a ping answered, nothing inflated); aiohttp does the HTTP
+(tokens, tickets, webhooks, catch-up reads), and with `--deflate on`, a comparison run, its
+`ws_connect` opens the sockets, since only it can inflate.
 
 Setups: `sqlite` (one `switchboard serve` on SQLite, its worker inside) and `postgres`
 (two `serve` processes with Redis on PostgreSQL, and one `switchboard worker`). With
@@ -31,7 +40,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
+import hashlib
 import os
 import random
 import re
@@ -43,9 +54,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from typing import cast
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+import uvloop
 from _support import ROOT, Series, free_port, scratch_database, wait_ready
 from twilio.request_validator import RequestValidator
 
@@ -64,6 +77,7 @@ AIM_P99_MS = 250
 AIM_ANSWER_RATIO = 1.5
 AIM_CPU_US = 10
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
 
 # --- database and servers --------------------------------------------------------------------
@@ -118,14 +132,19 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
 
-    def cpu_seconds(self) -> float:
-        """This process's user + system CPU so far (0 once it is gone)."""
+    def cpu_seconds(self) -> tuple[float, float]:
+        """This process's user and system CPU so far, in seconds (0 once it is gone)."""
         try:
             with open(f"/proc/{self.process.pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+            return 0.0, 0.0
+        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def _cpu(servers: list[Server]) -> tuple[float, float]:
+    times = [server.cpu_seconds() for server in servers]
+    return sum(user for user, _ in times), sum(system for _, system in times)
 
 
 def _env(database_url: str, public_url: str, **extra: str) -> dict[str, str]:
@@ -216,10 +235,155 @@ class Run:
     sent: list[Sent]
     clients: list[Client]
     seconds: float
-    server_cpu: float
+    server_user: float
+    server_sys: float
     client_cpu: float
     killed: bool = False
     catch_up_errors: int = 0
+
+
+class HandshakeError(Exception):
+    """The server did not switch this connection to a WebSocket."""
+
+
+def _masked(opcode: int, payload: bytes | bytearray) -> bytes:
+    """One final client frame (RFC 6455, 5.2): masked, as every client frame must be; only
+    control frames are sent, so the payload is under 126 bytes."""
+    key = os.urandom(4)
+    body = bytes(byte ^ key[i % 4] for i, byte in enumerate(payload[:125]))
+    return bytes((0x80 | opcode, 0x80 | len(body))) + key + body
+
+
+class LeanSocket(asyncio.Protocol):
+    """A WebSocket client with nothing the bench does not use, so that reading the frames
+    costs the load generator as little as it can: the opening handshake, then the server's
+    frames parsed where they arrive (a frame split over reads waits in a buffer for the
+    rest). Text frames go to `Load._frame` one by one; a ping is answered with a pong, a
+    close with a close; anything else ends the connection (this server sends no fragmented
+    messages, and no compressed ones unless `--deflate on`, which uses aiohttp's client)."""
+
+    def __init__(self, load: Load, client: Client, request: bytes, key: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self.load = load
+        self.client = client
+        self.request = request
+        self.accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+        self.opened: asyncio.Future[None] = loop.create_future()  # the 101 checked
+        self.closed: asyncio.Future[None] = loop.create_future()  # the connection gone
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()  # what is left of a frame split over reads
+        self.open = False  # the handshake is done
+        self.ended = False  # a close sent: nothing more is read
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(HandshakeError(f"connection lost: {exc!r}"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self.ended:
+            return
+        if self.open and not self.buffer:  # the usual read: whole frames, parsed in place
+            at = self._frames(data)
+            if at < len(data) and not self.ended:
+                self.buffer += memoryview(data)[at:]
+            return
+        self.buffer += data
+        if not self.open:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > 65536:
+                    self._fail(HandshakeError("no end to the response's headers"))
+                return
+            head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+            del self.buffer[: end + 4]
+            problem = self._check(head)
+            if problem:
+                self._fail(HandshakeError(problem))
+                return
+            self.open = True
+            self.opened.set_result(None)
+        at = self._frames(self.buffer)
+        del self.buffer[:at]
+
+    def _check(self, head: list[str]) -> str | None:
+        status = head[0].split(" ", 2)
+        if len(status) < 2 or status[1] != "101":
+            return f"answered {head[0]!r}"
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("upgrade", "").lower() != "websocket":
+            return "no Upgrade: websocket"
+        if headers.get("sec-websocket-accept", "").encode() != self.accept:
+            return "wrong Sec-WebSocket-Accept"
+        if "sec-websocket-extensions" in headers:
+            return f"an extension not offered: {headers['sec-websocket-extensions']}"
+        return None
+
+    def _frames(self, buffer: bytes | bytearray) -> int:
+        """Handle every whole frame in `buffer`; return where the first partial one starts
+        (it is kept for the next read)."""
+        size = len(buffer)
+        at = 0
+        while size - at >= 2:
+            first, second = buffer[at], buffer[at + 1]
+            length = second & 0x7F
+            start = at + 2
+            if length == 126:
+                if size - at < 4:
+                    break
+                length = int.from_bytes(buffer[at + 2 : at + 4], "big")
+                start = at + 4
+            elif length == 127:
+                if size - at < 10:
+                    break
+                length = int.from_bytes(buffer[at + 2 : at + 10], "big")
+                start = at + 10
+            end = start + length
+            if end > size:
+                break
+            at = end
+            opcode = first & 0x0F
+            if second & 0x80 or first & 0x70 or not first & 0x80:
+                self._close(b"\x03\xea")  # 1002: masked, compressed or fragmented
+                break
+            if opcode == 0x1:
+                self.load._frame(self.client, buffer[start:end].decode())
+            elif opcode == 0x9:
+                self._send(0xA, buffer[start:end])  # a pong carries the ping's payload
+            elif opcode == 0xA:
+                pass  # an unsolicited pong may be ignored
+            elif opcode == 0x8:
+                self._close(bytes(buffer[start : start + 2]))
+                break
+            else:
+                self._close(b"\x03\xea")
+                break
+        return at
+
+    def _send(self, opcode: int, payload: bytes | bytearray) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_masked(opcode, payload))
+
+    def _close(self, code: bytes) -> None:
+        """Answer (or send) a close frame and end the connection."""
+        self.ended = True
+        self._send(0x8, code)
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, error: Exception) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(error)
+        if self.transport is not None:
+            self.transport.abort()
 
 
 class Load:
@@ -250,15 +414,12 @@ class Load:
         while not self.stop.is_set():
             base = self.servers[client.server].base
             try:
-                url, headers = await self._credentials(client, base)
-                async with self.http.ws_connect(
-                    url, headers=headers, compress=15 if self.deflate else 0, heartbeat=None
-                ) as ws:
-                    async for message in ws:
-                        if message.type != aiohttp.WSMsgType.TEXT:
-                            break
-                        self._frame(client, message.data)
-            except (TimeoutError, aiohttp.ClientError, OSError):
+                path, headers = await self._credentials(client, base)
+                if self.deflate:
+                    await self._compressed(client, base, path, headers)
+                else:
+                    await self._lean(client, base, path, headers)
+            except (TimeoutError, aiohttp.ClientError, OSError, HandshakeError):
                 pass
             if self.stop.is_set():
                 return
@@ -269,8 +430,46 @@ class Load:
             client.server = others[0] if others else client.server
             await asyncio.sleep(0.2 + random.random() * 0.8)
 
+    async def _lean(self, client: Client, base: str, path: str, headers: dict[str, str]) -> None:
+        """One connection on `LeanSocket`, until it drops."""
+        address = urlsplit(base)
+        key = base64.b64encode(os.urandom(16))
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key.decode()}\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            + "\r\n"
+        ).encode()
+        loop = asyncio.get_running_loop()
+        protocol: LeanSocket | None = None
+        try:
+            async with asyncio.timeout(30):
+                _, protocol = await loop.create_connection(
+                    lambda: LeanSocket(self, client, request, key),
+                    address.hostname or "127.0.0.1",
+                    address.port or 80,
+                )
+                await protocol.opened
+            await protocol.closed
+        finally:  # the run is over (cancelled), or the handshake failed or timed out
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.abort()
+
+    async def _compressed(
+        self, client: Client, base: str, path: str, headers: dict[str, str]
+    ) -> None:
+        """`--deflate on`, a comparison run: aiohttp's client, which can inflate."""
+        url = base.replace("http://", "ws://") + path
+        async with self.http.ws_connect(url, headers=headers, compress=15, heartbeat=None) as ws:
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                self._frame(client, message.data)
+
     async def _credentials(self, client: Client, base: str) -> tuple[str, dict[str, str]]:
-        ws_base = base.replace("http://", "ws://")
+        """The socket's path and headers: a fresh ticket for the rep, the session cookie and
+        our Origin for staff, as the web app opens it."""
         if client.rep:  # an API client: a one-time ticket
             async with self.http.post(
                 f"{base}/api/realtime/ticket",
@@ -278,9 +477,9 @@ class Load:
             ) as answer:
                 answer.raise_for_status()
                 ticket = (await answer.json())["ticket"]
-            return f"{ws_base}/ws?{urlencode({'ticket': ticket})}", {}
+            return f"/ws?{urlencode({'ticket': ticket})}", {}
         cookie = f"{SESSION_COOKIE}={self.tokens['staff']}"
-        return f"{ws_base}/ws", {"Cookie": cookie, "Origin": self.origin()}
+        return "/ws", {"Cookie": cookie, "Origin": self.origin()}
 
     def _frame(self, client: Client, text: str) -> None:
         now = time.perf_counter()
@@ -446,7 +645,7 @@ async def run_once(
         loop = asyncio.get_running_loop()
         gc.collect()
         gc.disable()
-        cpu_before = sum(server.cpu_seconds() for server in servers_)
+        cpu_before = _cpu(servers_)
         client_before, wall_before = time.process_time(), time.perf_counter()
         start_at = loop.time() + 0.2
         posts = []
@@ -454,7 +653,7 @@ async def run_once(
         for item in sent:
             await asyncio.sleep(max(0.0, start_at + item.n / args.rate - loop.time()))
             if kill and not killed and item.n == args.messages // 2:
-                killed_cpu = servers_[0].cpu_seconds()
+                killed_cpu = servers_[0].cpu_seconds()  # what /proc forgets at the kill
                 load.alive[0] = False
                 servers_[0].process.send_signal(signal.SIGKILL)
                 killed = True
@@ -468,9 +667,9 @@ async def run_once(
             await asyncio.sleep(0.1)
         seconds = time.perf_counter() - wall_before
         client_cpu = time.process_time() - client_before
-        cpu_after = sum(server.cpu_seconds() for server in servers_)
+        cpu_after = _cpu(servers_)
         if killed:
-            cpu_after += killed_cpu
+            cpu_after = (cpu_after[0] + killed_cpu[0], cpu_after[1] + killed_cpu[1])
         gc.enable()
         load.stop.set()
         for task in [*tasks, *load.catching_up]:
@@ -483,7 +682,8 @@ async def run_once(
         sent,
         clients,
         seconds,
-        cpu_after - cpu_before,
+        cpu_after[0] - cpu_before[0],
+        cpu_after[1] - cpu_before[1],
         client_cpu,
         killed,
         load.catch_up_errors,
@@ -508,7 +708,7 @@ def _missing(client: Client, sent: list[Sent]) -> set[int]:
 HEADER = (
     f"{'setup':<22} {'sockets':>7} {'p50 ms':>8} {'p99 ms':>8} {'answer p50':>10}"
     f" {'expected':>9} {'received':>9} {'caught up':>9} {'lost':>5} {'leaked':>6}"
-    f" {'resync':>6} {'srv CPU/frame':>13} {'load CPU':>8}"
+    f" {'resync':>6} {'srv CPU/frame':>13} {'user/sys':>12} {'load CPU':>8}"
 )
 
 
@@ -537,8 +737,10 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     )
     frames = sum(client.frames for client in run.clients)
     resyncs = sum(client.resyncs for client in run.clients)
-    net_cpu = run.server_cpu - (baseline.server_cpu if baseline else 0.0)
-    per_frame = net_cpu / frames * 1e6 if frames else 0.0
+    net_user = run.server_user - (baseline.server_user if baseline else 0.0)
+    net_sys = run.server_sys - (baseline.server_sys if baseline else 0.0)
+    per_frame = (net_user + net_sys) / frames * 1e6 if frames else 0.0
+    split = f"{net_user / frames * 1e6:.1f}/{net_sys / frames * 1e6:.1f} us" if frames else ""
     p50 = Series("", latencies).p50 if latencies else 0.0
     p99 = Series("", latencies).pct(0.99) if latencies else 0.0
     answer_p50 = Series("", answers).p50 if answers else 0.0
@@ -547,7 +749,7 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     print(
         f"{label:<22} {run.sockets:>7} {p50:>8.1f} {p99:>8.1f} {answer_p50:>10.1f}"
         f" {expected:>9} {received:>9} {caught:>9} {lost:>5} {leaked:>6} {resyncs:>6}"
-        + (f" {per_frame:>10.1f} us" if frames and baseline else f" {'':>13}")
+        + (f" {per_frame:>10.1f} us {split:>12}" if frames and baseline else f" {'':>26}")
         + f" {load_cpu:>7.0f}%",
         flush=True,
     )
@@ -628,8 +830,11 @@ def main() -> None:
     )
     print(HEADER)
     for setup in args.setups.split(","):
-        with scratch_database("sqlite" if setup == "sqlite" else "postgres") as url:
-            asyncio.run(bench_setup(setup, url, args))
+        with (
+            scratch_database("sqlite" if setup == "sqlite" else "postgres") as url,
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        ):
+            runner.run(bench_setup(setup, url, args))
 
 
 if __name__ == "__main__":
