@@ -265,6 +265,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     from switchboard.app import create_app
     from switchboard.kit.runtime import settle_garbage_collector
+    from switchboard.kit.wsserver import FrameWritingProtocol
 
     served = create_app(settings)
     settle_garbage_collector()
@@ -273,6 +274,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        ws=FrameWritingProtocol,  # uvicorn's own, able to take the fan-out's ready frames
         ws_per_message_deflate=settings.ws_per_message_deflate,
         **_uvicorn_logging(settings),
     )

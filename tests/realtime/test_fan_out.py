@@ -37,7 +37,7 @@ async def test_each_event_is_encoded_once_for_every_socket_that_hears_it(
     encoded: list[str] = []
     real_encode = hub_module.encode
 
-    def counting(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    def counting(event_type: str, data: dict[str, Any]) -> hub_module.Frame:
         encoded.append(event_type)
         return real_encode(event_type, data)
 
@@ -67,6 +67,7 @@ class StuckSocket:
     """A client whose network stalled: each send waits until the test lets it through."""
 
     def __init__(self) -> None:
+        self.scope: dict[str, Any] = {}  # no direct writer: every frame through ASGI `send`
         self.sent: list[dict[str, Any]] = []
         self.gate = asyncio.Event()
         self.closed: tuple[int, str] | None = None

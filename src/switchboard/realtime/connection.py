@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from switchboard.realtime.hub import (
     CLOSE_RECONNECT,
     CLOSE_UNAUTHORIZED,
+    Frames,
     Hub,
     Outbox,
     encode,
@@ -24,7 +25,7 @@ from switchboard.tenancy.models import User
 __all__ = ["CLOSE_RECONNECT", "CLOSE_UNAUTHORIZED", "LiveConnection", "refuse"]
 
 log = logging.getLogger(__name__)
-_PONG = encode("pong", {})
+_PONG = Frames([encode("pong", {})])
 
 
 async def refuse(websocket: WebSocket, reason: str = "invalid or expired credentials") -> None:
@@ -47,7 +48,7 @@ class LiveConnection:
         # "ready" is queued first and the socket joins the hub before it is sent, so a
         # client that waits for it misses nothing: what arrives meanwhile queues behind it.
         ready = {"user_id": str(self.user.id), "tenant_id": str(self.user.tenant_id)}
-        self.outbox.push(encode("ready", ready))
+        self.outbox.push(Frames([encode("ready", ready)]))
         self.hub.join(self.outbox)
         loop = asyncio.get_running_loop()
         expiry = loop.call_later(
