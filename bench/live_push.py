@@ -43,6 +43,7 @@ import asyncio
 import base64
 import gc
 import hashlib
+import multiprocessing
 import os
 import random
 import re
@@ -52,6 +53,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
@@ -532,23 +534,66 @@ class Load:
                         client.caught_up.add(int(found.group(1)))
 
     async def post(self, item: Sent, body: bytes, headers: dict[str, str]) -> None:
-        """POST to the processes in turn; one that is down is skipped, as Twilio's retry or
-        a load balancer would."""
-        item.started = time.perf_counter()
-        order = [item.n % len(self.servers), (item.n + 1) % len(self.servers)]
-        for index in dict.fromkeys(order):
-            if not self.alive[index]:
-                continue
-            try:
-                async with self.http.post(
-                    f"{self.servers[index].base}/webhooks/twilio/sms", data=body, headers=headers
-                ) as answer:
-                    await answer.read()
-                    item.status = answer.status
-                    item.answered = time.perf_counter()
-                    return
-            except (aiohttp.ClientError, OSError):
-                continue
+        bases = [server.base for server in self.servers]
+        await _post(self.http, bases, self.alive, item, body, headers)
+
+
+async def _post(
+    http: aiohttp.ClientSession,
+    bases: list[str],
+    alive: list[bool],
+    item: Sent,
+    body: bytes,
+    headers: dict[str, str],
+) -> None:
+    """POST to the processes in turn; one that is down is skipped, as Twilio's retry or a
+    load balancer would."""
+    item.started = time.perf_counter()
+    order = [item.n % len(bases), (item.n + 1) % len(bases)]
+    for index in dict.fromkeys(order):
+        if not alive[index]:
+            continue
+        try:
+            async with http.post(
+                f"{bases[index]}/webhooks/twilio/sms", data=body, headers=headers
+            ) as answer:
+                await answer.read()
+                item.status = answer.status
+                item.answered = time.perf_counter()
+                return
+        except (aiohttp.ClientError, OSError):
+            continue
+
+
+Schedule = list[tuple[int, str, float, bytes, dict[str, str]]]  # n, sender, when, body, headers
+
+
+def post_on_schedule(bases: list[str], schedule: Schedule) -> list[Sent]:
+    """The webhooks, from a process of their own: each POSTed at its time on the clock the
+    sockets' frames are stamped with (`perf_counter`, the system's monotonic clock), and its
+    answer timed there. Posted from the process that also reads thousands of sockets, an
+    answer would wait behind the frames that reach it in the same instant, and the figure
+    would be the load generator's, not the server's."""
+
+    async def post_all() -> list[Sent]:
+        alive = [True] * len(bases)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+            async def one(item: Sent, when: float, body: bytes, headers: dict[str, str]) -> None:
+                await asyncio.sleep(max(0.0, when - time.perf_counter()))
+                await _post(http, bases, alive, item, body, headers)
+
+            sent = [Sent(n, sender) for n, sender, *_ in schedule]
+            await asyncio.gather(
+                *(
+                    one(item, when, body, headers)
+                    for item, (_, _, when, body, headers) in zip(sent, schedule, strict=True)
+                )
+            )
+            return sent
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(post_all())
 
 
 def _webhook(public_url: str, sender: str, body: str) -> tuple[bytes, dict[str, str]]:
@@ -597,6 +642,7 @@ async def run_once(
     company: Company,
     sockets: int,
     args: argparse.Namespace,
+    poster: ProcessPoolExecutor,
     kill: bool = False,
 ) -> Run:
     connector = aiohttp.TCPConnector(limit=0)
@@ -647,18 +693,22 @@ async def run_once(
         gc.disable()
         cpu_before = _cpu(servers_)
         client_before, wall_before = time.process_time(), time.perf_counter()
-        start_at = loop.time() + 0.2
-        posts = []
+        start_at = time.perf_counter() + 0.3
+        schedule: Schedule = [
+            (item.n, item.sender, start_at + item.n / args.rate, *prepared[item.n]) for item in sent
+        ]
+        bases = [server.base for server in servers_]
+        posting = loop.run_in_executor(poster, post_on_schedule, bases, schedule)
         killed = False
-        for item in sent:
-            await asyncio.sleep(max(0.0, start_at + item.n / args.rate - loop.time()))
-            if kill and not killed and item.n == args.messages // 2:
-                killed_cpu = servers_[0].cpu_seconds()  # what /proc forgets at the kill
-                load.alive[0] = False
-                servers_[0].process.send_signal(signal.SIGKILL)
-                killed = True
-            posts.append(asyncio.ensure_future(load.post(item, *prepared[item.n])))
-        await asyncio.gather(*posts)
+        if kill:
+            await asyncio.sleep(
+                max(0.0, start_at + (args.messages // 2) / args.rate - time.perf_counter())
+            )
+            killed_cpu = servers_[0].cpu_seconds()  # what /proc forgets at the kill
+            load.alive[0] = False
+            servers_[0].process.send_signal(signal.SIGKILL)
+            killed = True
+        sent = await posting
         # Until every socket has every text it may read (live or caught up), or --settle.
         deadline = loop.time() + args.settle
         while loop.time() < deadline:
@@ -777,17 +827,24 @@ def report(run: Run, baseline: Run | None) -> dict[str, float]:
     return {"p99": p99, "answer_p50": answer_p50, "lost": lost, "leaked": leaked, "cpu": per_frame}
 
 
-async def bench_setup(setup: str, url: str, args: argparse.Namespace) -> None:
+async def bench_setup(
+    setup: str, url: str, args: argparse.Namespace, poster: ProcessPoolExecutor
+) -> None:
     company = await _seed(url)
     with servers(setup, url, args.deflate == "on") as started:
         # Warm-up, not reported: the first requests of a fresh process (imports, caches,
         # pooled connections) would otherwise land on the no-socket baseline.
         await run_once(
-            setup, started, company, 0, argparse.Namespace(**{**vars(args), "messages": 20})
+            setup,
+            started,
+            company,
+            0,
+            argparse.Namespace(**{**vars(args), "messages": 20}),
+            poster,
         )
         baseline: Run | None = None
         for count in args.sockets:
-            run = await run_once(setup, started, company, count, args)
+            run = await run_once(setup, started, company, count, args, poster)
             if count == 0:
                 baseline = run
             figures = report(run, baseline)
@@ -797,7 +854,9 @@ async def bench_setup(setup: str, url: str, args: argparse.Namespace) -> None:
     if args.kill and setup == "postgres":
         with servers(setup, url, args.deflate == "on") as started:
             settle = argparse.Namespace(**{**vars(args), "settle": args.kill_settle})
-            run = await run_once(setup, started, company, args.kill_sockets, settle, kill=True)
+            run = await run_once(
+                setup, started, company, args.kill_sockets, settle, poster, kill=True
+            )
             report(run, None)
 
 
@@ -829,12 +888,15 @@ def main() -> None:
         " its message.created frame on every socket allowed to read it"
     )
     print(HEADER)
-    for setup in args.setups.split(","):
-        with (
-            scratch_database("sqlite" if setup == "sqlite" else "postgres") as url,
-            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
-        ):
-            runner.run(bench_setup(setup, url, args))
+    # The webhooks' own process, started once, before any clock runs.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as poster:
+        poster.submit(post_on_schedule, [], []).result()
+        for setup in args.setups.split(","):
+            with (
+                scratch_database("sqlite" if setup == "sqlite" else "postgres") as url,
+                asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+            ):
+                runner.run(bench_setup(setup, url, args, poster))
 
 
 if __name__ == "__main__":
