@@ -7,20 +7,22 @@ owns one customer), starts the servers, and for each socket count N:
   - opens N staff sockets the way the web app does (session cookie, our Origin), spread
     over the API processes, plus one rep socket, opened with a one-time ticket;
   - posts `--messages` signed webhooks at a steady `--rate` (each POST on its own schedule,
-    whatever the last one took), every tenth from the rep's customer;
+    whatever the last one took), every tenth from the rep's customer, from a process of
+    their own (`post_on_schedule`), so an answer is never timed behind the frames that
+    reach the sockets' process in the same instant;
   - stamps each frame's arrival on the same clock as the POST, and prints POST-to-frame
     p50/p99 over every (socket, text), the webhook answer p50, events expected and
     received, anything a socket got that it may not read (the rep's socket must get only
     its customer's texts), the servers' CPU per delivered frame (net of the same run with
     no sockets), in all and split into user and system time (on loopback the kernel bills
-    much of the receiving side's TCP work to the sender), and this load generator's own
-    CPU (a starved run shows here).
+    much of the receiving side's TCP work to the sender), and the sockets' process's own
+    CPU (a starved run shows here; the webhooks' process posts ten a second).
 
 The load generator must not be the bottleneck of what it measures: it shares the machine's
 cores with the servers. So it runs on uvloop, and its sockets are `LeanSocket`, a minimal
 WebSocket client on `asyncio.Protocol` (the opening handshake by hand, then the server's
 frames parsed where they arrive, a ping answered, nothing inflated); aiohttp does the HTTP
-(tokens, tickets, webhooks, catch-up reads), and with `--deflate on`, a comparison run, its
+(tokens, tickets, webhooks, catch-up reads; the webhooks from their own process), and with `--deflate on`, a comparison run, its
 `ws_connect` opens the sockets, since only it can inflate.
 
 Setups: `sqlite` (one `switchboard serve` on SQLite, its worker inside) and `postgres`
