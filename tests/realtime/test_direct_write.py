@@ -26,7 +26,7 @@ from switchboard.config import Settings
 from switchboard.kit.db import Database
 from switchboard.kit.events import RESYNC, Event, emit
 from switchboard.kit.wsserver import WRITE_FRAMES, FrameWritingProtocol, text_frame
-from switchboard.realtime.hub import SEND_QUEUE, Frame, Frames, Hub, Outbox
+from switchboard.realtime.hub import SEND_QUEUE, Frame, Frames, Hub, Outbox, encode
 from switchboard.tenancy.models import Role, User
 from tests.factories import Factory
 from tests.realtime.conftest import ticket_for
@@ -144,12 +144,15 @@ async def test_a_client_that_stops_reading_is_sent_resync_and_the_others_get_eve
     reader = await open_socket(served, api, settings, csr, compression=None)
     stalled = await Stalled.open(served, await ticket_for(api, settings, csr))
     received: list[int] = []
+    everything = asyncio.Event()  # the reader has the last event
 
     async def read() -> None:
         async for text in reader:
             event = json.loads(text)
             if event["type"] == "task.updated":
                 received.append(event["data"]["task"]["n"])
+                if event["data"]["task"].get("last"):
+                    everything.set()
 
     reading = asyncio.create_task(read())
     [slow] = [o for o in hub.outboxes(tenant.id) if o is not hub_outbox_of(hub, reader)]
@@ -167,11 +170,9 @@ async def test_a_client_that_stops_reading_is_sent_resync_and_the_others_get_eve
         # Memory is bounded: never more than one queue's worth waits for the stalled socket.
         assert slow.backlog <= SEND_QUEUE
         async with db.transaction() as session:
-            emit(session, Event("task.updated", tenant.id, {"task": {"n": sent}}))
+            emit(session, Event("task.updated", tenant.id, {"task": {"n": sent, "last": True}}))
         sent += 1
-        async with asyncio.timeout(20):
-            while len(received) < sent:
-                await asyncio.sleep(0.01)
+        await asyncio.wait_for(everything.wait(), 20)
         assert received == list(range(sent))  # the others were not held up, nor lost a frame
 
         # Once it reads again: what was on the wire, then `resync` for what was dropped,
@@ -306,3 +307,9 @@ async def test_frames_wait_their_turn_behind_a_queue_and_then_go_direct_again() 
         assert wire.written == [text_frame(b"a"), text_frame(b"d")]
     finally:
         sender.cancel()
+
+
+def test_a_lone_surrogate_still_makes_a_valid_frame() -> None:
+    made = encode("message.created", {"message": {"body": "caf\u00e9 \ud83d"}})
+    assert made.wire == text_frame(made.message["text"].encode())
+    assert json.loads(made.message["text"])["data"]["message"]["body"] == "caf\u00e9 \ud83d"

@@ -85,10 +85,14 @@ class Frames:
 
 def encode(event_type: str, data: dict[str, Any]) -> Frame:
     """The frame of one event: `{"type", "data"}` as compact JSON text."""
-    text = json.dumps(
-        {"type": event_type, "data": data}, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return Frame({"type": "websocket.send", "text": text}, text_frame(text.encode()))
+    event = {"type": event_type, "data": data}
+    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+    try:
+        payload = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry: JSON escapes can
+        text = json.dumps(event, separators=(",", ":"), default=str)
+        payload = text.encode()
+    return Frame({"type": "websocket.send", "text": text}, text_frame(payload))
 
 
 def _id(value: Any) -> uuid.UUID | None:
