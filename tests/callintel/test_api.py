@@ -145,6 +145,52 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     assert still.status == "completed"  # not reopened, and no new one in its place
 
 
+async def test_analysing_again_leaves_what_a_person_changed_in_the_task(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    as_user: AsUser,
+    db: Database,
+    session: AsyncSession,
+    resources: Resources,
+) -> None:
+    _tenant, csr, call, _ = await setup_call(factory)
+    headers = as_user(csr)
+    url = f"/api/calls/{call.id}"
+    await client.put(f"{url}/transcript", json=body(CALL_BACK), headers=headers)
+    await Worker(db, concurrency=1, resources=resources).drain()
+    (task,) = await tasks_of(session, call_id=call.id)
+    assert task.priority == "high"
+
+    # The CSR agreed Saturday morning with the customer, and it is no longer urgent.
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=CHICAGO)
+    edited = await client.patch(
+        f"/api/tasks/{task.id}",
+        json={"due_at": saturday.isoformat(), "priority": "low"},
+        headers=headers,
+    )
+    assert edited.status_code == 200, edited.text
+
+    # The transcript is corrected and analysed again: the analysis would move the task to
+    # Friday and make it urgent again; the person's time and priority stand, the rest moves.
+    fixed = body(CALL_BACK)
+    fixed["segments"][3]["text"] = "Call me back Friday after 4."
+    fixed["segments"][4]["text"] = "Will do."
+    await client.put(f"{url}/transcript", json=fixed, headers=headers)
+    await Worker(db, concurrency=1, resources=resources).drain()
+    (kept,) = await tasks_of(session, call_id=call.id)
+    assert kept.id == task.id
+    assert kept.due_at is not None and kept.due_at.astimezone(CHICAGO) == saturday
+    assert kept.priority == "low"
+    assert 'Line 4, Caller: "Call me back Friday after 4."' in (kept.description or "")
+
+    # Still the person's after one more analysis, with nothing new to say.
+    await client.post(f"{url}/analyze", headers=headers)
+    await Worker(db, concurrency=1, resources=resources).drain()
+    (again,) = await tasks_of(session, call_id=call.id)
+    assert again.due_at is not None and again.due_at.astimezone(CHICAGO) == saturday
+    assert again.priority == "low"
+
+
 async def test_a_cancelled_task_is_not_made_again(
     client: httpx.AsyncClient,
     factory: Factory,

@@ -66,9 +66,9 @@ from switchboard.kit.jobs import Job, enqueue
 from switchboard.tasks.models import AssignedRole, Task, TaskPriority, TaskSource, TaskStatus
 from switchboard.tasks.schemas import TaskCreate
 from switchboard.tasks.service import (
-    announce,
     create_system_task,
     has_system_task_for_call,
+    keep_system_task_in_step,
     task_by_origin,
 )
 from switchboard.tenancy.models import Tenant, User
@@ -473,8 +473,8 @@ def origin_key(kind: SourceKind, record_id: uuid.UUID, step: StepKind, ordinal: 
 async def _sync_tasks(
     session: AsyncSession, tenant: Tenant, subject: Subject, findings: Findings
 ) -> list[Task]:
-    """Each next step as one task: made the first time, brought up to date after, left alone
-    once a person completed or cancelled it."""
+    """Each next step as one task: made the first time, brought up to date after (but for
+    what a person changed in it), left alone once a person completed or cancelled it."""
     lead_value = await _lead_value(session, subject.lead_id)
     has_call_back = subject.kind == SourceKind.call and await has_system_task_for_call(
         session, subject.tenant_id, subject.record_id
@@ -491,13 +491,7 @@ async def _sync_tasks(
         if existing is not None:
             if existing.status in _DONE:
                 continue  # a person finished it: never reopened, never made again
-            changed = {k: v for k, v in fields.items() if getattr(existing, k) != v}
-            for name, value in changed.items():
-                setattr(existing, name, value)
-            if changed:
-                await session.flush()
-                stored = await task_by_origin(session, subject.tenant_id, key)
-                announce(session, stored or existing, "task.updated")
+            await keep_system_task_in_step(session, existing, fields)  # a person's edits stand
             kept.append(existing)
             continue
         task = await create_system_task(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, case, literal
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from switchboard.kit import limits
 from switchboard.kit.models import Base, TenantScoped
+from switchboard.kit.types import JSONDoc
 
 
 class TaskStatus(StrEnum):
@@ -93,6 +95,11 @@ class Task(TenantScoped, Base):
     # for a call analysis' next step): analysing again updates the task instead of adding
     # one, and finds the one a person completed or cancelled.
     origin_key: Mapped[str | None] = mapped_column(String(limits.ORIGIN_KEY))
+    # For such a task: each field as the system last wrote it (`tasks.service.written`). A
+    # field whose value differs was changed by a person since, and keeping the task in step
+    # leaves it as they set it. None for a task made before this was kept: every field is
+    # the system's.
+    system_fields: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
     effective_status: Mapped[str] = query_expression()
 
