@@ -107,6 +107,30 @@ async def test_a_transcript_is_analysed_after_commit_into_an_analysis_and_tasks(
     assert [t["id"] for t in listed.json()["items"]] == [str(task.id)]
 
 
+async def call_back_task(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    as_user: AsUser,
+    db: Database,
+    session: AsyncSession,
+    resources: Resources,
+) -> tuple[User, Call, Task]:
+    """A CSR's call whose transcript asks for a call-back, analysed into its one task."""
+    _tenant, csr, call, _ = await setup_call(factory)
+    await client.put(f"/api/calls/{call.id}/transcript", json=body(CALL_BACK), headers=as_user(csr))
+    await Worker(db, concurrency=1, resources=resources).drain()
+    (task,) = await tasks_of(session, call_id=call.id)
+    return csr, call, task
+
+
+def friday_instead() -> dict[str, Any]:
+    """CALL_BACK's transcript, corrected: the customer said Friday after 4."""
+    fixed = body(CALL_BACK)
+    fixed["segments"][3]["text"] = "Call me back Friday after 4."
+    fixed["segments"][4]["text"] = "Will do."
+    return fixed
+
+
 async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     client: httpx.AsyncClient,
     factory: Factory,
@@ -115,12 +139,8 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     session: AsyncSession,
     resources: Resources,
 ) -> None:
-    _tenant, csr, call, _ = await setup_call(factory)
-    headers = as_user(csr)
-    url = f"/api/calls/{call.id}"
-    await client.put(f"{url}/transcript", json=body(CALL_BACK), headers=headers)
-    await Worker(db, concurrency=1, resources=resources).drain()
-    (task,) = await tasks_of(session, call_id=call.id)
+    csr, call, task = await call_back_task(client, factory, as_user, db, session, resources)
+    headers, url = as_user(csr), f"/api/calls/{call.id}"
 
     again = await client.post(f"{url}/analyze", headers=headers)
     assert again.status_code == 202 and again.json()["step"] == "analyze"
@@ -128,10 +148,7 @@ async def test_analysing_again_updates_and_never_reopens_or_duplicates(
     assert [t.id for t in await tasks_of(session, call_id=call.id)] == [task.id]
 
     # The transcript corrected: the same task moves to the new time.
-    fixed = body(CALL_BACK)
-    fixed["segments"][3]["text"] = "Call me back Friday after 4."
-    fixed["segments"][4]["text"] = "Will do."
-    await client.put(f"{url}/transcript", json=fixed, headers=headers)
+    await client.put(f"{url}/transcript", json=friday_instead(), headers=headers)
     await Worker(db, concurrency=1, resources=resources).drain()
     (moved,) = await tasks_of(session, call_id=call.id)
     assert moved.id == task.id and moved.due_at is not None
@@ -153,12 +170,8 @@ async def test_analysing_again_leaves_what_a_person_changed_in_the_task(
     session: AsyncSession,
     resources: Resources,
 ) -> None:
-    _tenant, csr, call, _ = await setup_call(factory)
-    headers = as_user(csr)
-    url = f"/api/calls/{call.id}"
-    await client.put(f"{url}/transcript", json=body(CALL_BACK), headers=headers)
-    await Worker(db, concurrency=1, resources=resources).drain()
-    (task,) = await tasks_of(session, call_id=call.id)
+    csr, call, task = await call_back_task(client, factory, as_user, db, session, resources)
+    headers, url = as_user(csr), f"/api/calls/{call.id}"
     assert task.priority == "high"
 
     # The CSR agreed Saturday morning with the customer, and it is no longer urgent.
@@ -172,10 +185,7 @@ async def test_analysing_again_leaves_what_a_person_changed_in_the_task(
 
     # The transcript is corrected and analysed again: the analysis would move the task to
     # Friday and make it urgent again; the person's time and priority stand, the rest moves.
-    fixed = body(CALL_BACK)
-    fixed["segments"][3]["text"] = "Call me back Friday after 4."
-    fixed["segments"][4]["text"] = "Will do."
-    await client.put(f"{url}/transcript", json=fixed, headers=headers)
+    await client.put(f"{url}/transcript", json=friday_instead(), headers=headers)
     await Worker(db, concurrency=1, resources=resources).drain()
     (kept,) = await tasks_of(session, call_id=call.id)
     assert kept.id == task.id
