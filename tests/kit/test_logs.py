@@ -148,6 +148,24 @@ async def test_the_server_s_traceback_of_a_request_carries_its_id(
     assert traceback["request_id"] == "req-500" and "a bug" in traceback["exception"]
 
 
+async def test_a_bug_s_500_answers_the_request_id_too(settings: Settings, db: Database) -> None:
+    app = create_app(settings, db=db)
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/fails", fail)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get("/fails", headers={REQUEST_ID_HEADER: "req-bug"})
+        fresh = await client.get("/fails")
+    assert answer.status_code == 500
+    assert answer.headers[REQUEST_ID_HEADER] == "req-bug"
+    assert answer.text == "Internal Server Error (request req-bug)"
+    assert len(fresh.headers[REQUEST_ID_HEADER]) == 32  # one made for it, as for any request
+    assert "a bug" not in answer.text + fresh.text  # the traceback is for the log only
+
+
 async def test_job_lines_carry_the_job_id_kind_and_tenant(
     db: Database, factory: Factory, json_lines: Lines
 ) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.kit.integrity import Violation, ViolationKind, violation_of
+from switchboard.kit.logs import REQUEST_ID_HEADER, log_context
 
 
 class SwitchboardError(Exception):
@@ -102,6 +103,20 @@ def install_error_handler(app: FastAPI) -> None:
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _render_bug(_request: Request, _exc: Exception) -> PlainTextResponse:
+        # Starlette answers a bug from outside every middleware (and then lets the server log
+        # the traceback), so the request-id middleware never sees this answer: the id is still
+        # bound to the request here, for the one who reports it to quote.
+        request_id = log_context().get("request_id")
+        if request_id is None:
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        return PlainTextResponse(
+            f"Internal Server Error (request {request_id})",
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id},
+        )
 
     @app.exception_handler(IntegrityError)
     async def _render_integrity(request: Request, exc: IntegrityError) -> JSONResponse:
