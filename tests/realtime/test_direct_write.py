@@ -313,3 +313,23 @@ def test_a_lone_surrogate_still_makes_a_valid_frame() -> None:
     made = encode("message.created", {"message": {"body": "caf\u00e9 \ud83d"}})
     assert made.wire == text_frame(made.message["text"].encode())
     assert json.loads(made.message["text"])["data"]["message"]["body"] == "caf\u00e9 \ud83d"
+
+
+async def test_a_writer_that_breaks_leaves_the_socket_on_asgi() -> None:
+    wire = Socket()
+
+    def broken(data: bytes) -> bool:
+        raise AttributeError("'FrameWritingProtocol' object has no attribute 'writable'")
+
+    wire.scope = {"extensions": {WRITE_FRAMES: {"write": broken}}}
+    user = User(id=uuid.uuid4(), tenant_id=uuid.uuid4(), role=Role.csr, name="Desk", active=True)
+    outbox = Outbox(wire, user)  # type: ignore[arg-type]
+    sender = asyncio.create_task(outbox.run())
+    try:
+        outbox.push(frame("a"))
+        outbox.push(frame("b"))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert wire.sent == ["a", "b"] and not outbox.writes_directly
+    finally:
+        sender.cancel()

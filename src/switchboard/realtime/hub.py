@@ -152,13 +152,13 @@ class Outbox:
     def push(self, frames: Frames) -> None:
         if self._closing is not None:
             return
-        if (
-            self._write is not None
-            and not self._frames
-            and not self._sending
-            and self._write(frames.wire)
-        ):
-            return
+        if self._write is not None and not self._frames and not self._sending:
+            try:
+                if self._write(frames.wire):
+                    return
+            except Exception:  # a server that changed under us: ASGI still works
+                log.exception("direct frame writes failed; this socket sends through ASGI")
+                self._write = None
         for frame in frames.frames:
             self._queue(frame)
         self._wake()
