@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 
@@ -26,27 +24,15 @@ from switchboard.tenancy.models import Role, User
 from switchboard.tenancy.service import issue_token
 from tests.factories import Factory
 from tests.mcp.conftest import McpWorld
+from tests.served import served
 
 
 @pytest.fixture(scope="module")
 async def mcp_url(mcp_world: McpWorld) -> AsyncIterator[str]:
     """The whole app (its own Database on the scratch file, its lifespan and so the MCP
     session manager) served by uvicorn on a free loopback port."""
-    app = create_app(mcp_world.settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(200):
-        if server.started or serving.done():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/mcp"
-    server.should_exit = True
-    await asyncio.wait_for(serving, timeout=10)
-    sock.close()
+    async with served(create_app(mcp_world.settings), lifespan="on") as port:
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 def connect(url: str, world: McpWorld, user: User, mode: str = "auto") -> Client:

@@ -10,11 +10,11 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
@@ -30,37 +30,18 @@ from switchboard.realtime.hub import SEND_QUEUE, Frame, Frames, Hub, Outbox, enc
 from switchboard.tenancy.models import Role, User
 from tests.factories import Factory
 from tests.realtime.conftest import ticket_for
+from tests.served import served
 
 
-async def serve(
-    app: FastAPI, deflate: bool = False
-) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_level="warning",
-        ws=FrameWritingProtocol,
-        ws_per_message_deflate=deflate,
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(200):
-        if server.started or serving.done():
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    return server, serving, f"ws://127.0.0.1:{port}/ws"
+def serving(app: FastAPI, deflate: bool = False) -> AbstractAsyncContextManager[int]:
+    """The app as `switchboard serve` runs it: uvicorn with the frame-writing protocol."""
+    return served(app, lifespan="off", ws=FrameWritingProtocol, ws_per_message_deflate=deflate)
 
 
 @pytest.fixture
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    server, serving, url = await serve(app)
-    yield url
-    server.should_exit = True
-    await asyncio.wait_for(serving, timeout=10)
+async def live_url(app: FastAPI) -> AsyncIterator[str]:
+    async with serving(app) as port:
+        yield f"ws://127.0.0.1:{port}/ws"
 
 
 @pytest.fixture
@@ -95,13 +76,13 @@ async def test_a_commits_events_reach_each_socket_in_one_write_built_once(
     db: Database,
     settings: Settings,
     factory: Factory,
-    served: str,
+    live_url: str,
     writes: list[tuple[int, bytes]],
 ) -> None:
     tenant = await factory.tenant()
     staff = [await factory.user(tenant, role) for role in (Role.manager, Role.csr)]
     clients = [
-        await open_socket(served, api, settings, user, compression=None)
+        await open_socket(live_url, api, settings, user, compression=None)
         for user in staff
         for _ in range(3)
     ]
@@ -136,13 +117,13 @@ async def test_a_client_that_stops_reading_is_sent_resync_and_the_others_get_eve
     db: Database,
     settings: Settings,
     factory: Factory,
-    served: str,
+    live_url: str,
 ) -> None:
     tenant = await factory.tenant()
     csr = await factory.user(tenant, Role.csr)
     hub: Hub = app.state.hub
-    reader = await open_socket(served, api, settings, csr, compression=None)
-    stalled = await Stalled.open(served, await ticket_for(api, settings, csr))
+    reader = await open_socket(live_url, api, settings, csr, compression=None)
+    stalled = await Stalled.open(live_url, await ticket_for(api, settings, csr))
     received: list[int] = []
     everything = asyncio.Event()  # the reader has the last event
 
@@ -246,22 +227,21 @@ class Stalled:
 async def test_a_compressed_socket_is_served_through_asgi(
     app: FastAPI, api: httpx.AsyncClient, db: Database, settings: Settings, factory: Factory
 ) -> None:
-    server, serving, url = await serve(app, deflate=True)
     tenant = await factory.tenant()
     csr = await factory.user(tenant, Role.csr)
-    client = await open_socket(url, api, settings, csr)  # offers permessage-deflate
-    try:
-        [outbox] = app.state.hub.outboxes(tenant.id)
-        assert not outbox.writes_directly
-        assert WRITE_FRAMES not in outbox.websocket.scope["extensions"]
-        async with db.transaction() as session:
-            emit(session, Event("task.created", tenant.id, {"task": {"n": 7}}))
-        event = json.loads(await client.recv())
-        assert event == {"type": "task.created", "data": {"task": {"n": 7}}}
-    finally:
-        await client.close()
-        server.should_exit = True
-        await asyncio.wait_for(serving, timeout=10)
+    async with serving(app, deflate=True) as port:
+        # websockets' client offers permessage-deflate
+        client = await open_socket(f"ws://127.0.0.1:{port}/ws", api, settings, csr)
+        try:
+            [outbox] = app.state.hub.outboxes(tenant.id)
+            assert not outbox.writes_directly
+            assert WRITE_FRAMES not in outbox.websocket.scope["extensions"]
+            async with db.transaction() as session:
+                emit(session, Event("task.created", tenant.id, {"task": {"n": 7}}))
+            event = json.loads(await client.recv())
+            assert event == {"type": "task.created", "data": {"task": {"n": 7}}}
+        finally:
+            await client.close()
 
 
 class Socket:

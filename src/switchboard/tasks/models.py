@@ -95,7 +95,7 @@ class Task(TenantScoped, Base):
     # for a call analysis' next step): analysing again updates the task instead of adding
     # one, and finds the one a person completed or cancelled.
     origin_key: Mapped[str | None] = mapped_column(String(limits.ORIGIN_KEY))
-    # For such a task: each field as the system last wrote it (`tasks.service.written`). A
+    # For such a task: each field as the system last wrote it (`tasks.service.as_written`). A
     # field whose value differs was changed by a person since, and keeping the task in step
     # leaves it as they set it. None for a task made before this was kept: every field is
     # the system's.

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any, Literal, overload
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -250,49 +250,45 @@ async def create_system_task(
     task.source = source
     task.origin_key = origin_key
     if origin_key is not None:
-        task.system_fields = {name: written(value) for name, value in fields.items()}
+        task.system_fields = as_written(fields)
     await session.flush()
     return announce(session, await tasks.fresh(task.id), "task.created")
 
 
 async def keep_system_task_in_step(
     session: AsyncSession, task: Task, fields: dict[str, Any]
-) -> bool:
+) -> None:
     """Bring an open task the system keeps in step with its source (`origin_key`) up to
     `fields`, except where a person changed a field since the system last wrote it: theirs
-    stands. Announces the task when anything changed; returns whether it did."""
+    stands. Announced when anything changed."""
     before = task.system_fields
     changed = False
     for name, value in fields.items():
         current = getattr(task, name)
         if current == value:
             continue
-        if before is not None and written(current) != before.get(name, written(current)):
+        was = as_written({name: current})[name]
+        if before is not None and was != before.get(name, was):
             continue  # a person's edit
         setattr(task, name, value)
         changed = True
-    after = {**(before or {}), **{name: written(value) for name, value in fields.items()}}
-    if after != before:
-        task.system_fields = after
-    await session.flush()
+    task.system_fields = as_written(fields)  # an equal value is no change to SQLAlchemy
     if changed:
+        await session.flush()
         announce(
             session, await TaskRepository(session, task.tenant_id).fresh(task.id), "task.updated"
         )
-    return changed
 
 
-def written(value: Any) -> Any:
-    """A field's value as `Task.system_fields` keeps it (JSON): times in UTC, ids and
-    enums as text."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat()
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
+def as_written(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields as `Task.system_fields` keeps them: JSON, with each time in UTC, so the same
+    instant reads the same whichever zone it was written in."""
+    return to_jsonable_python(
+        {
+            name: value.astimezone(UTC) if isinstance(value, datetime) else value
+            for name, value in fields.items()
+        }
+    )
 
 
 # --- read interface for other domains -------------------------------------------------------
